@@ -29,7 +29,7 @@ import networkx as nx
 from ladder import inference
 from ladder.graphs import CausalGraph, get_family, random_dag
 from ladder.naming import names_for
-from ladder.queries import QUERY_TYPES, Query, answer, truth
+from ladder.queries import QUERY_TYPES, Query, answer, association_truth, truth
 from ladder.scm import SCM, random_scm
 from ladder.specs import TaskSpec
 from ladder.verbalize import render_prompt, stated_probabilities
@@ -287,6 +287,10 @@ def _make_item(spec: TaskSpec, seed: int, index: int, cell: _Cell, stratum: tupl
         if prompt in seen_prompts:
             continue
         seen_prompts.add(prompt)
+        try:
+            association = answer(query, association_truth(scm, query))
+        except ValueError:  # the observational counterpart conditions on a null event
+            association = None
         return {
             "id": item_id(spec.name, seed, index),
             "task": spec.name,
@@ -307,6 +311,10 @@ def _make_item(spec: TaskSpec, seed: int, index: int, cell: _Cell, stratum: tupl
             "story": story,
             "margin": spec.margin,
             "edges": [list(e) for e in sorted(graph.dag.edges)],
+            # What the perfect rung-1 reasoner answers; "discordant" items are those it
+            # gets wrong — the ladder gap lives there.
+            "association_answer": association,
+            "discordant": association is not None and association != answer(query, value),
         }
     raise GenerationError(f"{spec.source}: could not draw a valid {cell.query_type!r} item on "
                           f"family {cell.family!r} in {MAX_ATTEMPTS} attempts "

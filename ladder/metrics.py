@@ -23,7 +23,8 @@ __all__ = ["SLICE_FIELDS", "brier_score", "expected_calibration_error", "slice_m
            "summarize", "wilson_interval"]
 
 #: Item fields that results are sliced by.
-SLICE_FIELDS = ("rung", "query_type", "graph_family", "n_nodes", "verbalization", "evidence")
+SLICE_FIELDS = ("rung", "query_type", "graph_family", "n_nodes", "verbalization", "evidence",
+                "discordant")
 
 
 def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:

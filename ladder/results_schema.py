@@ -75,7 +75,7 @@ class Metrics(TypedDict):
     overall: SliceSummary
     slices: dict[str, dict[str, SliceSummary]]
     """``{field: {value: summary}}`` for rung, query_type, graph_family, n_nodes,
-    verbalization and evidence."""
+    verbalization, evidence and discordant."""
 
 
 class Results(TypedDict):
@@ -112,6 +112,8 @@ class Sample(TypedDict, total=False):
     n_nodes: int
     verbalization: str
     evidence: str
+    discordant: bool
+    """Whether the association-oracle (rung-1) answer differs from the truth."""
     extra: dict[str, Any]
     """Model-specific details: option log-probs, generated text, association value."""
     cached: bool
