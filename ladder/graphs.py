@@ -16,6 +16,7 @@ Example
 from __future__ import annotations
 
 import random as _random
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -72,8 +73,9 @@ class CausalGraph:
     # The graph is frozen after construction, so derived orders are computed once.
     @cached_property
     def nodes(self) -> list[str]:
-        """Nodes in a deterministic topological order (ties broken by name)."""
-        return list(nx.lexicographical_topological_sort(self.dag))
+        """Nodes in a deterministic topological order (ties broken by natural name order,
+        so V2 comes before V10)."""
+        return list(nx.lexicographical_topological_sort(self.dag, key=_natural_key))
 
     @cached_property
     def observed(self) -> list[str]:
@@ -96,6 +98,11 @@ class CausalGraph:
         return {"family": self.family, "edges": sorted(self.dag.edges),
                 "treatment": self.treatment, "outcome": self.outcome,
                 "roles": dict(self.roles), "hidden": sorted(self.hidden)}
+
+
+def _natural_key(name: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(part), "") if part.isdigit() else (0, part)
+                 for part in re.split(r"(\d+)", name) if part)
 
 
 def _make(family: str, edges: Iterable[tuple[str, str]], treatment: str, outcome: str,
@@ -184,13 +191,16 @@ def random_dag(n_nodes: int, density: float = 0.4, seed: int | None = None,
         for i in candidates[:max_parents]:
             dag.add_edge(names[i], names[j])
     # Make the graph weakly connected: join each component that lacks the last node to
-    # a later node (its max-index node has later nodes, all outside the component).
+    # the rest by one forward edge whose head still has room for a parent.
+    index = {v: i for i, v in enumerate(names)}
     while not nx.is_weakly_connected(dag):
         comp = next(c for c in nx.weakly_connected_components(dag) if names[-1] not in c)
-        last = max(comp, key=names.index)
-        later = [v for v in names[names.index(last) + 1:]
-                 if dag.in_degree(v) < max_parents] or names[names.index(last) + 1:]
-        dag.add_edge(last, rng.choice(later))
+        links = [(a, b) for a in names for b in names if index[a] < index[b]
+                 and ((a in comp) != (b in comp)) and dag.in_degree(b) < max_parents]
+        if not links:  # every head is full (tiny max_parents): allow one more parent
+            last = max(comp, key=index.__getitem__)
+            links = [(last, names[index[last] + 1])]
+        dag.add_edge(*rng.choice(links))
     outcome = names[-1]
     if not nx.ancestors(dag, outcome):
         dag.add_edge(names[-2], outcome)

@@ -303,11 +303,13 @@ def joint_distribution(scm: SCM, variables: Sequence[str] | None = None,
                        do: Mapping[str, int] | None = None) -> np.ndarray:
     """The joint table of ``variables`` (default: the observed ones), one axis per variable."""
     names = list(variables if variables is not None else scm.observed_names)
+    for name in names:
+        scm.index(name)
+    if len(set(names)) != len(names):
+        raise SCMError(f"joint_distribution: variables listed twice in {names}")
     net = _build_network(scm, [dict(do or {})])
     terms = [net.terms[0][n] for n in names]
     nodes = [t for t in terms if t >= 0]
-    if len(set(nodes)) != len(nodes):
-        raise SCMError(f"joint_distribution: variables listed twice in {names}")
     table = _joint_over(scm, net, nodes) if nodes else np.array(1.0)
     # Intervened variables are constants: their axis holds all mass at the set value.
     full = np.zeros((2,) * len(names))

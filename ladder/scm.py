@@ -177,12 +177,17 @@ class SCM:
             if unknown:
                 raise SCMError(f"variable {v['name']!r}: unknown fields {sorted(unknown)}; "
                                "allowed: name, parents, cpt, observed")
+            observed = v.get("observed", True)
+            if not isinstance(observed, bool):
+                raise SCMError(f"variable {v['name']!r}: observed must be true or false, "
+                               f"got {observed!r}")
             variables.append(Variable(str(v["name"]), tuple(v.get("parents", ())),
-                                      tuple(v.get("cpt", ())), bool(v.get("observed", True))))
+                                      tuple(v.get("cpt", ())), observed))
         return cls(tuple(variables), data.get("noise", "comonotone"))
 
     def with_cpt(self, name: str, cpt: Iterable[float]) -> SCM:
         """A copy with one variable's cpt replaced."""
+        self.index(name)
         return SCM(tuple(Variable(v.name, v.parents, tuple(cpt), v.observed) if v.name == name
                          else v for v in self.variables), self.noise)
 
