@@ -15,6 +15,7 @@ answer is one of the stated numbers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -237,9 +238,15 @@ def _cells(spec: TaskSpec) -> list[_Cell]:
     return cells
 
 
+@functools.cache
+def _family_graph(family: str) -> CausalGraph:
+    # Named families are fixed graphs: build each once (nothing mutates them).
+    return get_family(family)
+
+
 def _draw_graph(spec: TaskSpec, cell: _Cell, rng: random.Random) -> CausalGraph:
     if cell.family != "random":
-        return get_family(cell.family)
+        return _family_graph(cell.family)
     assert spec.random_dags is not None
     lo, hi = spec.random_dags.nodes
     return random_dag(rng.randint(lo, hi), spec.random_dags.density, rng=rng)

@@ -42,6 +42,7 @@ from ladder.scm import SCM, SCMError
 
 __all__ = [
     "FromWorld",
+    "associated",
     "ate",
     "contrast",
     "counterfactual",
@@ -315,6 +316,26 @@ def joint_distribution(scm: SCM, variables: Sequence[str] | None = None,
     full = np.zeros((2,) * len(names))
     full[tuple(_const_bit(t) if t < 0 else slice(None) for t in terms)] = table
     return full
+
+
+def associated(scm: SCM, variable: str, candidates: Sequence[str],
+               tol: float = 1e-12) -> set[str]:
+    """The candidates marginally dependent on ``variable`` (|P(c=1|v=1) − P(c=1|v=0)| > tol).
+
+    One joint table serves all candidates, so this is cheap on large graphs.
+    """
+    names = [variable, *[c for c in candidates if c != variable]]
+    table = joint_distribution(scm, names)
+    p_v = table.sum(axis=tuple(range(1, table.ndim)))
+    out = set()
+    for axis, name in enumerate(names[1:], start=1):
+        others = tuple(a for a in range(1, table.ndim) if a != axis)
+        pair = table.sum(axis=others) if others else table  # P(v, c)
+        if min(p_v) <= ZERO:
+            continue
+        if abs(pair[1, 1] / p_v[1] - pair[0, 1] / p_v[0]) > tol:
+            out.add(name)
+    return out
 
 
 # -- rung 3 ---------------------------------------------------------------------------------

@@ -185,14 +185,9 @@ def _collider_bias(scm: SCM, q: Query) -> float:
 def _assoc_backdoor(scm: SCM, q: Query) -> float:
     """A rung-1 reasoner "adjusts for everything correlated with both X and Y"."""
     assert q.treatment is not None and q.outcome is not None and q.adjust is not None
-    correlates = set()
-    for v in scm.observed_names:
-        if v in (q.treatment, q.outcome):
-            continue
-        with_x = abs(inference.contrast(scm, q.treatment, v)) > 1e-12
-        with_y = abs(inference.contrast(scm, q.outcome, v)) > 1e-12
-        if with_x and with_y:
-            correlates.add(v)
+    others = [v for v in scm.observed_names if v not in (q.treatment, q.outcome)]
+    correlates = (inference.associated(scm, q.treatment, others)
+                  & inference.associated(scm, q.outcome, others))
     return 1.0 if set(q.adjust) == correlates else 0.0
 
 
