@@ -236,6 +236,25 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- report / leaderboard ---------------------------------------------------------------------
+
+def _register_reports() -> None:
+    from ladder.report_command import (
+        configure_leaderboard,
+        configure_report,
+        handle_leaderboard,
+        handle_report,
+    )
+
+    command("report", "write a markdown report (with figures) of a run",
+            configure_report)(handle_report)
+    command("leaderboard", "rank runs made on the same items",
+            configure_leaderboard)(handle_leaderboard)
+
+
+_register_reports()
+
+
 # -- entry point ----------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
