@@ -144,7 +144,7 @@ def _candidate_sets(g: CausalGraph, treatment: str, rng: random.Random) -> list[
     return sorted(sets)
 
 
-def _backdoor_query(g: CausalGraph, rng: random.Random, want: str) -> Query:
+def _backdoor_query(g: CausalGraph, rng: random.Random, want: str) -> Query | None:
     """A back-door question with the wanted validity.
 
     The treatment–outcome pair is asked first; where no set of the wanted validity
@@ -161,9 +161,7 @@ def _backdoor_query(g: CausalGraph, rng: random.Random, want: str) -> Query:
         if pool:
             return Query("backdoor_set", treatment=treatment, outcome=g.outcome,
                          adjust=rng.choice(pool))
-    sets = _candidate_sets(g, g.treatment, rng)
-    return Query("backdoor_set", treatment=g.treatment, outcome=g.outcome,
-                 adjust=rng.choice(sets))
+    return None  # no set of the wanted validity on this graph: draw another graph
 
 
 def _build_query(kind: str, g: CausalGraph, scm: SCM, rng: random.Random,
@@ -244,11 +242,13 @@ def _family_graph(family: str) -> CausalGraph:
     return get_family(family)
 
 
-def _draw_graph(spec: TaskSpec, cell: _Cell, rng: random.Random) -> CausalGraph:
+def _draw_graph(spec: TaskSpec, cell: _Cell, evidence: str, rng: random.Random) -> CausalGraph:
     if cell.family != "random":
         return _family_graph(cell.family)
     assert spec.random_dags is not None
     lo, hi = spec.random_dags.nodes
+    if evidence == "samples":  # a count table lists every configuration: keep it short
+        hi = min(hi, spec.samples_max_nodes)
     return random_dag(rng.randint(lo, hi), spec.random_dags.density, rng=rng)
 
 
@@ -257,8 +257,12 @@ def _stratum(spec: TaskSpec, cell: _Cell, visit: int) -> tuple[str, str]:
     verbalizations = list(spec.verbalizations)
     if cell.family == "random":
         verbalizations = [v for v in verbalizations if v in ("nonsense", "symbolic")]
+    modes = list(spec.evidence)
+    if (cell.family == "random" and spec.random_dags
+            and spec.random_dags.nodes[0] > spec.samples_max_nodes):
+        modes = [m for m in modes if m != "samples"] or ["probabilities"]
     verbalization = verbalizations[visit % len(verbalizations)]
-    evidence = spec.evidence[(visit // len(verbalizations)) % len(spec.evidence)]
+    evidence = modes[(visit // len(verbalizations)) % len(modes)]
     return verbalization, evidence
 
 
@@ -267,7 +271,7 @@ def _make_item(spec: TaskSpec, seed: int, index: int, cell: _Cell, stratum: tupl
     rng = random.Random(f"{spec.name}|{seed}|{index}")
     verbalization, evidence = stratum
     for _ in range(MAX_ATTEMPTS):
-        graph = _draw_graph(spec, cell, rng)
+        graph = _draw_graph(spec, cell, evidence, rng)
         if not supports(graph, cell.query_type):
             continue
         scm = random_scm(graph, rng, low=spec.cpt_range[0], high=spec.cpt_range[1],
@@ -283,10 +287,11 @@ def _make_item(spec: TaskSpec, seed: int, index: int, cell: _Cell, stratum: tupl
             continue
         polarity = _polarity_for(cell.query_type, value, want, rng)
         query = Query(**{**query.__dict__, "polarity": polarity})
-        mode = evidence if len(graph.observed) <= spec.samples_max_nodes else "probabilities"
+        mode = evidence
         if (QUERY_TYPES[query.type].rule == "probability" and mode == "probabilities"
-                and any(abs(p.value - value) < 1e-9 for p in stated_probabilities(scm, graph))):
-            continue  # the answer would be a stated number
+                and any(f"{p.value:.2f}" == f"{value:.2f}"
+                        for p in stated_probabilities(scm, graph))):
+            continue  # the answer would be a stated number (as printed, to 2 decimals)
         family = "random" if cell.family == "random" else cell.family
         story, names = names_for(verbalization, family, graph.observed, rng)
         prompt = render_prompt(scm, graph, query, names, symbolic=verbalization == "symbolic",

@@ -187,8 +187,9 @@ def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
         for q in queries:
             reason = unsupported_reason(family, q)
             if reason:
+                defined = [t for t in queries_allowed if not unsupported_reason(family, t)]
                 raise _fail(source, where, f"query {q!r} is undefined on family {family!r}: "
-                            f"{reason}")
+                            f"{reason}; defined there: {', '.join(defined)}")
         cells[family] = queries
     return TaskSpec(name=name, n=n, margin=margin, verbalizations=verbalizations,
                     evidence=evidence, cells=cells, random_dags=random_dags,
