@@ -236,6 +236,22 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- granger --------------------------------------------------------------------------------
+
+def _configure_granger(p: argparse.ArgumentParser) -> None:
+    from ladder.granger.command import configure
+
+    configure(p)
+
+
+@command("granger", "Granger probes: statsmodels against the model's own next-token "
+         "transfer entropy on series from known dynamic graphs", _configure_granger)
+def _granger(args: argparse.Namespace) -> int:
+    from ladder.granger.command import handle
+
+    return handle(args)
+
+
 # -- report / leaderboard ---------------------------------------------------------------------
 
 def _register_reports() -> None:

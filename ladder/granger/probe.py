@@ -1,0 +1,444 @@
+"""The Granger run loop: series -> statsmodels + TE_gauss + TE_M (+ verbal) -> run files.
+
+A run directory holds
+
+* ``series.jsonl`` — one record per series, appended (flushed and fsynced) as each is done;
+* ``granger.json`` — grid, model identity and fingerprint, settings, per-cell comparison
+  table, summary, timing and ladder version; ``status`` is ``running`` until the last series
+  is written, then ``complete`` (``partial`` when ``limit`` stopped it early).
+
+``resume=True`` keeps the records already on disk (a torn last line is cut), checks that the
+model, grid and settings are the same, and does the rest; nothing is done twice. The record
+keys are listed in :data:`RECORD_KEYS` and in ``docs/granger.md``.
+
+Example (the stand-in predictor needs no language model)::
+
+    backend = make_backend("linear-oracle")
+    results = run_granger(backend, load_grid("quick"), "runs/granger-oracle")
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ladder.granger.classical import classical_verdicts, select_lag
+from ladder.granger.compare import compare_cells, summarize_records, verbal_prompt
+from ladder.granger.grid import GridSpec
+from ladder.granger.model_side import LinearGaussianScorer, Scorer, hf_scorer, model_te
+from ladder.granger.serialize import serialize
+from ladder.granger.series import Series, make_series
+
+__all__ = [
+    "GRANGER_VERSION",
+    "ORACLE_NAME",
+    "RECORD_KEYS",
+    "Backend",
+    "make_backend",
+    "probe_series",
+    "read_records",
+    "run_granger",
+]
+
+GRANGER_VERSION = 1
+ORACLE_NAME = "linear-oracle"
+RECORD_KEYS: dict[str, str] = {
+    "id": "stable series id: condition/c=coupling/lag=L/n=length/replicate",
+    "index": "position in the grid's plan",
+    "condition": "generator (series.CONDITIONS key)",
+    "coupling": "coupling of the cell (for hidden_driver: the hidden driver's strength)",
+    "lag": "true lag of the cell",
+    "length": "series length",
+    "replicate": "replicate number within the cell",
+    "seed": "generator seed",
+    "params": "all generator parameters (Series.params)",
+    "truth": "X -> Y really exists (Series.true_x_causes_y)",
+    "truth_y_causes_x": "Y -> X really exists",
+    "hidden_driver": "a hidden common driver is present",
+    "nonstationary": "the series are random walks (levels non-stationary)",
+    "testable": "statsmodels' test ran (false: InfeasibleTestError or a degenerate fit)",
+    "reason": "why not testable (null when testable)",
+    "sm_lag": "lag chosen by BIC for the statsmodels test",
+    "sm_n_diff": "differences taken before the statsmodels test (ADF)",
+    "sm_p": "statsmodels Granger F-test p-value, X -> Y",
+    "sm_reject": "sm_p < alpha (null when not testable)",
+    "sm_p_yx": "statsmodels p-value, Y -> X",
+    "te_gauss": "Gaussian transfer entropy X -> Y, nats/step (0.5 ln SSR_r/SSR_f)",
+    "te_m": "model-implied transfer entropy X -> Y, nats/step",
+    "model_p": "surrogate p-value of TE_M: (1 + #{T_j >= T_0}) / (S + 1)",
+    "model_reject": "model_p <= alpha",
+    "p_yes": "verbal probe: P(Yes) renormalized over Yes/No (null without words)",
+    "verbal_yes": "p_yes > 0.5 (null without words)",
+    "model": "TE_M details: te_per_surrogate, loglik_real/surrogate, n_steps, surrogates...",
+    "model_error": "why TE_M could not be computed (null normally)",
+    "oracle_lag": "lag the linear-oracle used (null for language models)",
+    "seconds": "wall seconds spent on this series",
+    "tokens": "tokens run through the model for this series",
+}
+
+
+class GrangerRunError(ValueError):
+    """A Granger run cannot start or resume; the message says why."""
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@dataclass
+class Backend:
+    """What a run needs from a model: a scorer per series, optional words, an identity.
+
+    ``scorer_for(series, classical)`` returns the :data:`Scorer` for one series (the
+    linear-oracle's lag depends on it); ``verbal(prompts)`` returns ``p_yes`` per prompt or
+    ``None`` when the backend has no words; ``tokens()`` counts tokens run so far.
+    """
+
+    name: str
+    slug: str
+    fingerprint: str
+    identity: dict[str, Any]
+    scorer_for: Callable[[Series, dict[str, Any]], Scorer]
+    verbal: Callable[[list[str]], list[float] | None]
+    tokens: Callable[[], int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _oracle_lag(series: Series, classical: dict[str, Any]) -> int:
+    """The stand-in's lag: statsmodels' BIC lag plus its differences (a random walk in
+    levels needs one more lag), else BIC on the levels, else 1."""
+    if classical.get("lag"):
+        return int(classical["lag"]) + int(classical.get("n_diff") or 0)
+    try:
+        return select_lag(series.x, series.y)
+    except (ValueError, np.linalg.LinAlgError):
+        return 1
+
+
+class _CountingOracle(LinearGaussianScorer):
+    """The stand-in scorer, adding the characters it reads to a shared counter."""
+
+    def __init__(self, lag: int, counter: dict[str, int]) -> None:
+        super().__init__(lag)
+        self._counter = counter
+
+    def __call__(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[float]]:
+        out = super().__call__(texts, spans)
+        self._counter["n"] += sum(len(t) for t in texts)
+        return out
+
+
+def oracle_backend() -> Backend:
+    """The in-context least-squares VAR (:class:`LinearGaussianScorer`); no words. Its
+    "tokens" are characters (one token per character on the embedded tokenizers)."""
+    from ladder.models.loading import digest
+
+    counter = {"n": 0}
+    fingerprint = digest("granger", ORACLE_NAME, f"v{GRANGER_VERSION}")
+    return Backend(
+        name=ORACLE_NAME, slug=ORACLE_NAME, fingerprint=fingerprint,
+        identity={"name": ORACLE_NAME, "slug": ORACLE_NAME, "fingerprint": fingerprint,
+                  "source": "baseline",
+                  "description": "in-context least-squares VAR on the printed numbers"},
+        scorer_for=lambda series, classical: _CountingOracle(_oracle_lag(series, classical),
+                                                             counter),
+        verbal=lambda prompts: None, tokens=lambda: counter["n"],
+    )
+
+
+def hf_backend(loaded: Any, max_batch_tokens: int | None = None,
+               use_chat_template: bool | None = None) -> Backend:
+    """A loaded Hugging Face model: span log-probs for TE_M, Yes/No scores for words."""
+    from ladder.granger.compare import verbal_p_yes
+
+    scorer = hf_scorer(loaded, max_batch_tokens=max_batch_tokens)
+    counter = {"verbal": 0}
+
+    def verbal(prompts: list[str]) -> list[float]:
+        enc = loaded.tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        counter["verbal"] += sum(len(ids) for ids in enc)
+        return verbal_p_yes(loaded, prompts, use_chat_template)
+
+    return Backend(
+        name=loaded.name, slug=loaded.slug, fingerprint=loaded.fingerprint,
+        identity={"name": loaded.name, "slug": loaded.slug, "fingerprint": loaded.fingerprint,
+                  "source": loaded.source, "dtype": loaded.dtype,
+                  "chat_template": loaded.chat_template},
+        scorer_for=lambda series, classical: scorer, verbal=verbal,
+        tokens=lambda: scorer.n_tokens + counter["verbal"],
+        extra={"loaded": loaded},
+    )
+
+
+def make_backend(model: str | None = None, *, device: str = "cpu", dtype: str = "float32",
+                 max_batch_tokens: int | None = None) -> Backend:
+    """``"linear-oracle"`` -> :func:`oracle_backend`; anything else goes to
+    :func:`ladder.models.loading.load_model` (``None``: the embedded SmolLM2)."""
+    if model == ORACLE_NAME:
+        return oracle_backend()
+    from ladder.models.loading import load_model
+
+    return hf_backend(load_model(model, device=device, dtype=dtype),
+                      max_batch_tokens=max_batch_tokens)
+
+
+# --------------------------------------------------------------------------- one series
+
+
+def _classical(series: Series, alpha: float) -> dict[str, Any]:
+    try:
+        return classical_verdicts(series, alpha=alpha)
+    except ValueError as exc:  # invalid data: recorded, never fatal
+        return {"testable": False, "reason": f"invalid series: {exc}", "lag": None,
+                "n_diff": None, "tests": {}, "verdict": {"x->y": None, "y->x": None},
+                "te_gauss": {"x->y": None, "y->x": None}}
+
+
+def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dict[str, Any]:
+    """Make one planned series (``grid.plan()`` entry) and return its record."""
+    start = time.perf_counter()
+    tokens0 = backend.tokens()
+    series = make_series(entry["condition"], **entry["params"])
+    cl = _classical(series, grid.alpha)
+    tests = cl.get("tests") or {}
+    xy, yx = tests.get("x->y") or {}, tests.get("y->x") or {}
+    testable = bool(cl.get("testable"))
+    record: dict[str, Any] = {
+        "id": entry["id"], "index": entry["index"], "condition": entry["condition"],
+        "coupling": entry["coupling"], "lag": entry["lag"], "length": entry["length"],
+        "replicate": entry["replicate"], "seed": entry["seed"],
+        "params": series.params,
+        "truth": series.true_x_causes_y, "truth_y_causes_x": series.true_y_causes_x,
+        "hidden_driver": bool(series.params.get("hidden_driver", False)),
+        "nonstationary": series.condition == "random_walk",
+        "testable": testable, "reason": cl.get("reason"),
+        "sm_lag": cl.get("lag"), "sm_n_diff": cl.get("n_diff"),
+        "sm_p": xy.get("p_value"),
+        "sm_reject": (cl["verdict"]["x->y"] if testable else None),
+        "sm_p_yx": yx.get("p_value"),
+        "te_gauss": (cl.get("te_gauss") or {}).get("x->y"),
+    }
+    scorer = backend.scorer_for(series, cl)
+    try:
+        te = model_te(scorer, series, n_surrogates=grid.surrogates, kind=grid.surrogate_kind,
+                      seed=entry["seed"], digits=grid.digits, order=grid.order,
+                      burn_in=grid.burn_in)
+        record.update(te_m=te["te_m"], model_p=te["p_value"],
+                      model_reject=te["p_value"] <= grid.alpha, model=te, model_error=None)
+    except ValueError as exc:
+        record.update(te_m=None, model_p=None, model_reject=None, model=None,
+                      model_error=str(exc).splitlines()[0])
+    record["oracle_lag"] = scorer.lag if isinstance(scorer, LinearGaussianScorer) else None
+    p_yes = None
+    if grid.verbal:
+        try:
+            ser = serialize(series.x, series.y, digits=grid.digits, order=grid.order)  # type: ignore[arg-type]
+            answers = backend.verbal([verbal_prompt(ser)])
+            p_yes = answers[0] if answers else None
+        except ValueError as exc:
+            record["verbal_error"] = str(exc).splitlines()[0]
+    record["p_yes"] = p_yes
+    record["verbal_yes"] = None if p_yes is None else bool(p_yes > 0.5)
+    record["seconds"] = time.perf_counter() - start
+    record["tokens"] = backend.tokens() - tokens0
+    return _json_safe(record)
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        v = float(obj)
+        return v if np.isfinite(v) else None
+    return obj
+
+
+# --------------------------------------------------------------------------- run files
+
+
+def read_records(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
+    """Records of ``series.jsonl``; a torn last line is dropped (and cut if ``repair``).
+
+    A corrupt line anywhere else raises :class:`GrangerRunError`.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    records: list[dict[str, Any]] = []
+    good_end = offset = 0
+    for raw in data.splitlines(keepends=True):
+        offset += len(raw)
+        if not raw.endswith(b"\n"):
+            break
+        try:
+            records.append(json.loads(raw))
+        except json.JSONDecodeError:
+            if offset == len(data):
+                break
+            raise GrangerRunError(f"{path}: line {len(records) + 1} is corrupt") from None
+        good_end = offset
+    if repair and good_end != len(data):
+        with path.open("r+b") as fh:
+            fh.truncate(good_end)
+    return records
+
+
+def _settings(grid: GridSpec) -> dict[str, Any]:
+    return {"alpha": grid.alpha, "surrogates": grid.surrogates,
+            "surrogate_kind": grid.surrogate_kind, "digits": grid.digits, "order": grid.order,
+            "burn_in": grid.burn_in, "verbal": grid.verbal, "header": "",
+            "granger_version": GRANGER_VERSION}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    from ladder.items import atomic_writer
+
+    with atomic_writer(path) as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
+        fh.write("\n")
+
+
+def _environment() -> dict[str, Any]:
+    import platform
+
+    env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
+    for module in ("torch", "transformers", "numpy", "scipy", "statsmodels"):
+        mod = sys.modules.get(module)
+        if mod is not None:
+            env[module] = getattr(mod, "__version__", None)
+    return env
+
+
+def _check_resume(previous: dict[str, Any], backend: Backend, grid: GridSpec,
+                  settings: dict[str, Any], out_dir: Path) -> None:
+    if previous.get("model", {}).get("fingerprint") != backend.fingerprint:
+        raise GrangerRunError(
+            f"{out_dir}: the run was made with model {previous.get('model', {}).get('name')!r}"
+            f"; resume it with that model")
+    old_grid = dict(previous.get("grid") or {})
+    new_grid = grid.to_dict()
+    for key in ("source", "sha256", "description"):
+        old_grid.pop(key, None)
+        new_grid.pop(key, None)
+    if old_grid != _json_safe(new_grid):
+        raise GrangerRunError(f"{out_dir}: the grid differs from the run's grid "
+                              f"{previous.get('grid', {}).get('name')!r}; resume with the same "
+                              f"grid")
+    if previous.get("settings") != settings:
+        raise GrangerRunError(f"{out_dir}: settings differ from the run's "
+                              f"({previous.get('settings')}); resume with the same options")
+
+
+def run_granger(
+    backend: Backend,
+    grid: GridSpec,
+    out_dir: str | Path,
+    *,
+    resume: bool = False,
+    limit: int | None = None,
+    progress: bool = True,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Probe every series of ``grid`` (the first ``limit``) and write the run files.
+
+    Returns the content of ``granger.json``. Raises :class:`GrangerRunError` when
+    ``out_dir`` already holds a run and ``resume`` is false, when there is nothing to
+    resume, or when the model, grid or settings differ from the run being resumed.
+    """
+    from ladder import __version__
+    from ladder.runner import git_commit
+
+    if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
+        raise GrangerRunError(f"limit must be a positive integer, got {limit!r}")
+    out_dir = Path(out_dir)
+    json_path = out_dir / "granger.json"
+    records_path = out_dir / "series.jsonl"
+    settings = _settings(grid)
+    previous = None
+    if resume:
+        if not json_path.is_file():
+            raise GrangerRunError(f"{out_dir}: no granger.json; not a Granger run to resume")
+        previous = json.loads(json_path.read_text())
+        _check_resume(previous, backend, grid, settings, out_dir)
+    elif json_path.exists() or records_path.exists():
+        raise GrangerRunError(f"{out_dir}: already holds a Granger run; resume it (--resume) "
+                              f"or choose another --out")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = grid.plan()
+    if limit is not None:
+        plan = plan[: int(limit)]
+    planned = {e["id"] for e in plan}
+    done = {r["id"]: r for r in read_records(records_path, repair=True)} if resume else {}
+    todo = [e for e in plan if e["id"] not in done]
+    started = previous["started"] if previous else _dt.datetime.now(_dt.UTC).isoformat()
+    results: dict[str, Any] = {
+        "granger_version": GRANGER_VERSION,
+        "status": "running",
+        "started": started,
+        "finished": None,
+        "ladder": {"version": __version__, "git_commit": git_commit()},
+        "command": command,
+        "model": backend.identity,
+        "grid": _json_safe(grid.to_dict()),
+        "settings": settings,
+        "n_planned": len(grid.plan()),
+        "limit": limit,
+        "environment": _environment(),
+        "timing": None,
+        "cells": None,
+        "summary": None,
+        "record_keys": RECORD_KEYS,
+    }
+    _write_json(json_path, results)
+    bar = tqdm(total=len(plan), initial=len(plan) - len(todo), unit="series",
+               desc=f"granger {backend.name}", disable=not progress, file=sys.stderr,
+               dynamic_ncols=True)
+    run_seconds = 0.0
+    run_tokens = 0
+    with records_path.open("a", encoding="utf-8") as out, closing(bar):
+        for entry in todo:
+            record = probe_series(backend, grid, entry)
+            run_seconds += record["seconds"]
+            run_tokens += record["tokens"]
+            out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+            bar.update(1)
+    records = read_records(records_path)
+    by_id = {r["id"]: r for r in records}
+    ordered = [by_id[e["id"]] for e in grid.plan() if e["id"] in by_id]
+    everything_done = len(ordered) == len(grid.plan())
+    total_seconds = sum(r.get("seconds") or 0.0 for r in ordered)
+    total_tokens = sum(r.get("tokens") or 0 for r in ordered)
+    results["status"] = "complete" if everything_done else "partial"
+    results["finished"] = _dt.datetime.now(_dt.UTC).isoformat()
+    results["n_done"] = len(ordered)
+    results["n_in_limit"] = sum(1 for r in ordered if r["id"] in planned)
+    results["timing"] = {
+        "series_seconds": total_seconds,
+        "tokens": total_tokens,
+        "tokens_per_second": total_tokens / total_seconds if total_seconds > 0 else None,
+        "this_session_seconds": run_seconds,
+        "this_session_tokens": run_tokens,
+    }
+    results["cells"] = compare_cells(ordered)
+    results["summary"] = summarize_records(ordered)
+    _write_json(json_path, _json_safe(results))
+    return results
