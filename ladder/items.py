@@ -19,7 +19,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["REQUIRED_FIELDS", "ItemFileError", "atomic_writer", "file_sha256", "read_items"]
+__all__ = ["REQUIRED_FIELDS", "ItemFileError", "atomic_writer", "file_sha256", "read_appended",
+           "read_items"]
 
 #: Fields every item carries (item contract, version 1).
 REQUIRED_FIELDS = ("id", "task", "rung", "graph_family", "verbalization", "scm", "query",
@@ -91,3 +92,33 @@ def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def read_appended(path: str | Path, repair: bool = False,
+                  error: type[ValueError] = ItemFileError) -> list[dict[str, Any]]:
+    """Records of a JSONL file written by appending (samples, series records).
+
+    A torn last line (a write cut by a kill) is dropped, and cut from the file when
+    ``repair``; a corrupt line anywhere else raises ``error``.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    records: list[dict[str, Any]] = []
+    good_end = offset = 0
+    for raw in data.splitlines(keepends=True):
+        offset += len(raw)
+        if not raw.endswith(b"\n"):
+            break  # torn write
+        try:
+            records.append(json.loads(raw))
+        except json.JSONDecodeError:
+            if offset == len(data):
+                break
+            raise error(f"{path}: line {len(records) + 1} is corrupt") from None
+        good_end = offset
+    if repair and good_end != len(data):
+        with path.open("r+b") as fh:
+            fh.truncate(good_end)
+    return records

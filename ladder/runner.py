@@ -31,7 +31,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from ladder.items import ItemFileError, atomic_writer, file_sha256, read_items
+from ladder.items import ItemFileError, atomic_writer, file_sha256, read_appended, read_items
 from ladder.metrics import SLICE_FIELDS, slice_metrics, summarize
 from ladder.predictors import Prediction, Predictor
 
@@ -117,28 +117,7 @@ def new_run_dir(root: str | Path, slug: str) -> Path:
 
 def read_samples(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
     """Samples of a run; a torn final line (a killed write) is dropped (and cut if ``repair``)."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    samples = []
-    good_end = 0
-    offset = 0
-    for raw in data.splitlines(keepends=True):
-        offset += len(raw)
-        if not raw.endswith(b"\n"):
-            break  # torn write
-        try:
-            samples.append(json.loads(raw))
-        except json.JSONDecodeError:
-            if offset == len(data):
-                break
-            raise RunError(f"{path}: line {len(samples) + 1} is corrupt") from None
-        good_end = offset
-    if repair and good_end != len(data):
-        with path.open("r+b") as fh:
-            fh.truncate(good_end)
-    return samples
+    return read_appended(path, repair, RunError)
 
 
 def _sample(item: dict[str, Any], pred: Prediction, cached: bool) -> dict[str, Any]:

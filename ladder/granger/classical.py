@@ -94,11 +94,12 @@ def _json_float(v: float | None) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _json_safe(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
+    """``obj`` with numpy scalars made plain and non-finite floats made None (for JSON)."""
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
     if isinstance(obj, (int, np.integer)):
@@ -139,7 +140,7 @@ class GrangerResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (NaN -> None)."""
-        return _json_safe(asdict(self))
+        return json_safe(asdict(self))
 
 
 def _untestable(direction: str, lag: int, n: int, reason: str) -> GrangerResult:
@@ -492,7 +493,7 @@ def classical_verdicts(
     validate_series(series.x, series.y)
     out: dict[str, Any] = {
         "condition": series.condition,
-        "params": _json_safe(series.params),
+        "params": json_safe(series.params),
         "truth": {"x->y": series.true_x_causes_y, "y->x": series.true_y_causes_x},
         "alpha": float(alpha),
         "length": len(series),

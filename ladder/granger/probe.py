@@ -33,12 +33,13 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ladder.granger.classical import classical_verdicts, select_lag
+from ladder.granger.classical import classical_verdicts, json_safe, select_lag
 from ladder.granger.compare import compare_cells, summarize_records, verbal_prompt
 from ladder.granger.grid import GridSpec
 from ladder.granger.model_side import LinearGaussianScorer, Scorer, hf_scorer, model_te
 from ladder.granger.serialize import serialize
 from ladder.granger.series import Series, make_series
+from ladder.items import read_appended
 
 __all__ = [
     "GRANGER_VERSION",
@@ -251,22 +252,7 @@ def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dic
     record["verbal_yes"] = None if p_yes is None else bool(p_yes > 0.5)
     record["seconds"] = time.perf_counter() - start
     record["tokens"] = backend.tokens() - tokens0
-    return _json_safe(record)
-
-
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if np.isfinite(v) else None
-    return obj
+    return json_safe(record)
 
 
 # --------------------------------------------------------------------------- run files
@@ -277,27 +263,7 @@ def read_records(path: str | Path, repair: bool = False) -> list[dict[str, Any]]
 
     A corrupt line anywhere else raises :class:`GrangerRunError`.
     """
-    path = Path(path)
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    records: list[dict[str, Any]] = []
-    good_end = offset = 0
-    for raw in data.splitlines(keepends=True):
-        offset += len(raw)
-        if not raw.endswith(b"\n"):
-            break
-        try:
-            records.append(json.loads(raw))
-        except json.JSONDecodeError:
-            if offset == len(data):
-                break
-            raise GrangerRunError(f"{path}: line {len(records) + 1} is corrupt") from None
-        good_end = offset
-    if repair and good_end != len(data):
-        with path.open("r+b") as fh:
-            fh.truncate(good_end)
-    return records
+    return read_appended(path, repair, GrangerRunError)
 
 
 def _settings(grid: GridSpec) -> dict[str, Any]:
@@ -337,7 +303,7 @@ def _check_resume(previous: dict[str, Any], backend: Backend, grid: GridSpec,
     for key in ("source", "sha256", "description"):
         old_grid.pop(key, None)
         new_grid.pop(key, None)
-    if old_grid != _json_safe(new_grid):
+    if old_grid != json_safe(new_grid):
         raise GrangerRunError(f"{out_dir}: the grid differs from the run's grid "
                               f"{previous.get('grid', {}).get('name')!r}; resume with the same "
                               f"grid")
@@ -396,7 +362,7 @@ def run_granger(
         "ladder": {"version": __version__, "git_commit": git_commit()},
         "command": command,
         "model": backend.identity,
-        "grid": _json_safe(grid.to_dict()),
+        "grid": json_safe(grid.to_dict()),
         "settings": settings,
         "n_planned": len(grid.plan()),
         "limit": limit,
@@ -440,5 +406,5 @@ def run_granger(
     }
     results["cells"] = compare_cells(ordered)
     results["summary"] = summarize_records(ordered)
-    _write_json(json_path, _json_safe(results))
+    _write_json(json_path, json_safe(results))
     return results
