@@ -288,14 +288,15 @@ def _make_item(spec: TaskSpec, seed: int, index: int, cell: _Cell, stratum: tupl
         polarity = _polarity_for(cell.query_type, value, want, rng)
         query = Query(**{**query.__dict__, "polarity": polarity})
         mode = evidence
-        if (QUERY_TYPES[query.type].rule == "probability" and mode == "probabilities"
-                and any(f"{p.value:.2f}" == f"{value:.2f}"
-                        for p in stated_probabilities(scm, graph))):
+        stated = stated_probabilities(scm, graph) if mode == "probabilities" else None
+        if (QUERY_TYPES[query.type].rule == "probability" and stated is not None
+                and any(f"{p.value:.2f}" == f"{value:.2f}" for p in stated)):
             continue  # the answer would be a stated number (as printed, to 2 decimals)
         family = "random" if cell.family == "random" else cell.family
         story, names = names_for(verbalization, family, graph.observed, rng)
         prompt = render_prompt(scm, graph, query, names, symbolic=verbalization == "symbolic",
-                               evidence=mode, rng=rng, sample_size=spec.sample_size)
+                               evidence=mode, rng=rng, sample_size=spec.sample_size,
+                               stated=stated)
         if prompt in seen_prompts:
             continue
         seen_prompts.add(prompt)

@@ -164,18 +164,14 @@ def _explaining_away(scm: SCM, q: Query) -> float:
     return _contrast(scm, q)
 
 
-def _assoc_effect(scm: SCM, q: Query) -> float:
-    return _contrast(scm, q)
-
-
-@query_type("ate", 2, "difference", ("treatment", "outcome"), association=_assoc_effect)
+@query_type("ate", 2, "difference", ("treatment", "outcome"), association=_contrast)
 def _ate(scm: SCM, q: Query) -> float:
     assert q.treatment is not None and q.outcome is not None
     return inference.ate(scm, q.treatment, q.outcome, q.given or None)
 
 
 @query_type("collider_bias", 2, "difference", ("treatment", "outcome"),
-            association=_assoc_effect)
+            association=_contrast)
 def _collider_bias(scm: SCM, q: Query) -> float:
     # The asked effect is unconditional: conditioning on the collider is the trap.
     assert q.treatment is not None and q.outcome is not None
@@ -216,13 +212,9 @@ def _assoc_nde(scm: SCM, q: Query) -> float:
     # Rung-1 reading of "the effect not through M": the contrast among units with equal M,
     # averaged over the observed distribution of M.
     assert q.treatment and q.outcome and q.mediator
-    total = 0.0
-    for m in (0, 1):
-        p_m = inference.marginal(scm, q.mediator) if m else 1 - inference.marginal(scm,
-                                                                                  q.mediator)
-        if p_m > 0:
-            total += p_m * _contrast(scm, q, {q.mediator: m})
-    return total
+    p_m1 = inference.marginal(scm, q.mediator)
+    return sum(p_m * _contrast(scm, q, {q.mediator: m})
+               for m, p_m in ((0, 1.0 - p_m1), (1, p_m1)) if p_m > 0)
 
 
 def _assoc_nie(scm: SCM, q: Query) -> float:

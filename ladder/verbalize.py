@@ -103,7 +103,7 @@ class StatedProbability:
     value: float
 
 
-def _conditioning_set(scm: SCM, graph: CausalGraph, node: str) -> list[str]:
+def _conditioning_set(graph: CausalGraph, node: str) -> list[str]:
     parents = graph.parents(node)
     if any(p in graph.hidden for p in parents):
         # A hidden parent makes V depend on earlier observed variables beyond its parents.
@@ -121,7 +121,7 @@ def stated_probabilities(scm: SCM, graph: CausalGraph) -> list[StatedProbability
     """
     out = []
     for node in graph.observed:
-        cond_vars = _conditioning_set(scm, graph, node)
+        cond_vars = _conditioning_set(graph, node)
         for bits in itertools.product((1, 0), repeat=len(cond_vars)):
             cond = dict(zip(cond_vars, bits, strict=True))
             if cond_vars == graph.parents(node):
@@ -165,8 +165,7 @@ def sample_table(scm: SCM, graph: CausalGraph, names: Mapping[str, VarText], siz
         if counts[flat]:
             cells = [yes if b else no for b in bits]
             lines.append("| " + " | ".join([*cells, str(int(counts[flat]))]) + " |")
-    unit = "units"
-    return (f"A random sample of {size} {unit} was observed; each row counts the units "
+    return (f"A random sample of {size} units was observed; each row counts the units "
             "with that combination of values:\n" + "\n".join(lines))
 
 
@@ -263,29 +262,27 @@ def collider_fact(scm: SCM, graph: CausalGraph, query: Query, names: Mapping[str
     collider = graph.roles["collider"]
     x, y = query.treatment, query.outcome
     assert x is not None and y is not None
-    sentences = []
-    for c in (1,):
-        p1 = inference.marginal(scm, y, {collider: c, x: 1})
-        p0 = inference.marginal(scm, y, {collider: c, x: 0})
-        if symbolic:
-            sentences.append(f"P({y}=1 | {x}=1, {collider}={c}) = {p1:.2f} and "
-                             f"P({y}=1 | {x}=0, {collider}={c}) = {p0:.2f}.")
-        else:
-            sentences.append(
-                f"Among units for which {names[collider].clause(c)}, the probability that "
-                f"{names[y].true} is {p1:.2f} when {names[x].true} and {p0:.2f} when "
-                f"{names[x].false}.")
-    return " ".join(sentences)
+    p1 = inference.marginal(scm, y, {collider: 1, x: 1})
+    p0 = inference.marginal(scm, y, {collider: 1, x: 0})
+    if symbolic:
+        return (f"P({y}=1 | {x}=1, {collider}=1) = {p1:.2f} and "
+                f"P({y}=1 | {x}=0, {collider}=1) = {p0:.2f}.")
+    return (f"Among units for which {names[collider].true}, the probability that "
+            f"{names[y].true} is {p1:.2f} when {names[x].true} and {p0:.2f} when "
+            f"{names[x].false}.")
 
 
 def render_prompt(scm: SCM, graph: CausalGraph, query: Query, names: Mapping[str, VarText],
                   *, symbolic: bool, evidence: str, rng: random.Random,
-                  sample_size: int = 1000) -> str:
-    """The full prompt text of one item."""
+                  sample_size: int = 1000,
+                  stated: Sequence[StatedProbability] | None = None) -> str:
+    """The full prompt text of one item (``stated``: precomputed
+    :func:`stated_probabilities`, to avoid computing them twice)."""
     parts = [INTRO, describe_graph(graph, names, symbolic)]
     if evidence == "probabilities":
-        parts.append(" ".join(_format_probability(p, names, symbolic)
-                              for p in stated_probabilities(scm, graph)))
+        if stated is None:
+            stated = stated_probabilities(scm, graph)
+        parts.append(" ".join(_format_probability(p, names, symbolic) for p in stated))
     elif evidence == "samples":
         parts.append(sample_table(scm, graph, names, sample_size, rng, symbolic))
     else:
