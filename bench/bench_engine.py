@@ -24,23 +24,24 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from references import pgmpy_classes, pgmpy_do, pgmpy_probability, to_pgmpy  # noqa: E402
 
-from ladder.graphs import random_dag  # noqa: E402
-from ladder.inference import (  # noqa: E402
+from ladder.engine.graphs import random_dag  # noqa: E402
+from ladder.engine.inference import (  # noqa: E402
     counterfactual,
     ett,
     nde,
     nie,
     probability,
 )
-from ladder.scm import SCM, random_scm  # noqa: E402
+from ladder.engine.scm import SCM, random_scm  # noqa: E402
 
 
 def make_scms(count: int, lo: int, hi: int, seed: int) -> list[tuple[SCM, str, str]]:
     rng = random.Random(seed)
     out = []
     for _ in range(count):
-        g = random_dag(rng.randint(lo, hi), density=rng.choice([0.3, 0.5, 0.7]),
-                       seed=rng.getrandbits(32))
+        g = random_dag(
+            rng.randint(lo, hi), density=rng.choice([0.3, 0.5, 0.7]), seed=rng.getrandbits(32)
+        )
         out.append((random_scm(g, rng.getrandbits(32)), g.treatment, g.outcome))
     return out
 
@@ -55,8 +56,7 @@ def rung12_queries(scm: SCM, x: str, y: str, rng: random.Random, k: int = 6):
         if kind == 0:
             queries.append(({target: 1}, {}, {}))
         elif kind == 1:
-            ev = {n: rng.randint(0, 1) for n in rng.sample(names, rng.randint(1, 2))
-                  if n != target}
+            ev = {n: rng.randint(0, 1) for n in rng.sample(names, rng.randint(1, 2)) if n != target}
             queries.append(({target: 1}, ev, {}))
         else:
             do = {x: rng.randint(0, 1)}
@@ -78,8 +78,9 @@ def bench_rung12(scms, seed: int) -> None:
             probability(scm, event, given, do)
 
     t0 = time.perf_counter()
-    engine_answers = [probability(scm, event, given, do) for scm, qs in work
-                      for event, given, do in qs]
+    engine_answers = [
+        probability(scm, event, given, do) for scm, qs in work for event, given, do in qs
+    ]
     t_engine = time.perf_counter() - t0
 
     # pgmpy: build every model (and every do-model) first, then time the queries alone.
@@ -104,14 +105,20 @@ def bench_rung12(scms, seed: int) -> None:
     t_pgmpy = time.perf_counter() - t0
     worst = max(abs(a - b) for a, b in zip(engine_answers, pgmpy_answers, strict=True))
 
-    print(f"rung 1/2, {len(work)} fresh SCMs of 3-8 nodes, {n_q} queries "
-          "(1/3 marginal, 1/3 conditional, 1/3 do):")
+    print(
+        f"rung 1/2, {len(work)} fresh SCMs of 3-8 nodes, {n_q} queries "
+        "(1/3 marginal, 1/3 conditional, 1/3 do):"
+    )
     print(f"  ladder engine             {rate(n_q, t_engine)}")
     print(f"  pgmpy VE, queries only    {rate(n_q, t_pgmpy)}")
-    print(f"  pgmpy VE, incl. building  {rate(n_q, t_pgmpy + t_build)}"
-          f"   (model + do-surgery + VE objects: {t_build:.2f} s)")
-    print(f"  speed-up vs pgmpy: {t_pgmpy / t_engine:.1f}x (queries only), "
-          f"{(t_pgmpy + t_build) / t_engine:.1f}x (incl. building)")
+    print(
+        f"  pgmpy VE, incl. building  {rate(n_q, t_pgmpy + t_build)}"
+        f"   (model + do-surgery + VE objects: {t_build:.2f} s)"
+    )
+    print(
+        f"  speed-up vs pgmpy: {t_pgmpy / t_engine:.1f}x (queries only), "
+        f"{(t_pgmpy + t_build) / t_engine:.1f}x (incl. building)"
+    )
     print(f"  max |engine - pgmpy| = {worst:.1e}")
 
 
@@ -159,12 +166,17 @@ def main() -> None:
         pgmpy_classes()
     import pgmpy
 
-    print(f"python {platform.python_version()}, pgmpy {pgmpy.__version__}, "
-          f"{platform.machine()}, seed {args.seed}")
+    print(
+        f"python {platform.python_version()}, pgmpy {pgmpy.__version__}, "
+        f"{platform.machine()}, seed {args.seed}"
+    )
     bench_rung12(make_scms(args.scms, 3, 8, args.seed), args.seed)
     bench_rung3(make_scms(args.scms, 3, 6, args.seed + 2), args.seed + 2, "graphs of 3-6 nodes")
-    bench_rung3(make_scms(max(20, args.scms // 5), 12, 12, args.seed + 3), args.seed + 3,
-                "graphs of 12 nodes")
+    bench_rung3(
+        make_scms(max(20, args.scms // 5), 12, 12, args.seed + 3),
+        args.seed + 3,
+        "graphs of 12 nodes",
+    )
     scms12 = make_scms(max(20, args.scms // 5), 12, 12, args.seed + 4)
     rng = random.Random(args.seed + 4)
     work = [(scm, rung12_queries(scm, x, y, rng)) for scm, x, y in scms12]

@@ -28,13 +28,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import ladder.generate as gen
-from ladder.specs import load_suite
+import ladder.generation.generate as gen
+from ladder.generation.specs import load_suite
 
 TARGET_S = 30.0
 TARGET_N = 10_000
 
-# Stage -> names in ladder.generate whose calls make up that stage.
+# Stage -> names in ladder.generation.generate whose calls make up that stage.
 STAGES = {
     "graph + SCM sampling": ("_draw_graph", "supports", "random_scm"),
     "query construction": ("_build_query",),
@@ -79,8 +79,19 @@ def time_cli(n: int, seed: int) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, lines written) of one ``ladder generate`` subprocess."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "core.jsonl"
-        cmd = [*_console_script(), "generate", "--suite", "core", "--n", str(n),
-               "--seed", str(seed), "--out", str(out), "--quiet"]
+        cmd = [
+            *_console_script(),
+            "generate",
+            "--suite",
+            "core",
+            "--n",
+            str(n),
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
         c0, t0 = _children_cpu(), time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         elapsed, cpu = time.perf_counter() - t0, _children_cpu() - c0
@@ -105,6 +116,7 @@ def stage_breakdown(n_sample: int, seed: int) -> None:
             finally:
                 spent[name] += time.perf_counter() - t0
                 calls[name] += 1
+
         return wrapper
 
     missing = []
@@ -127,9 +139,11 @@ def stage_breakdown(n_sample: int, seed: int) -> None:
             setattr(gen, name, fn)
 
     draws = calls.get("_draw_graph", 0)
-    print(f"\nper-stage breakdown: instrumented run over the first {n_sample} items "
-          f"({total:.2f} s, {draws / n_sample:.2f} graph draws per item, i.e. "
-          f"{max(draws - n_sample, 0)} redraws)")
+    print(
+        f"\nper-stage breakdown: instrumented run over the first {n_sample} items "
+        f"({total:.2f} s, {draws / n_sample:.2f} graph draws per item, i.e. "
+        f"{max(draws - n_sample, 0)} redraws)"
+    )
     print(f"  {'stage':<26}{'ms/item':>9}{'share':>8}   calls")
     accounted = 0.0
     for stage, names in STAGES.items():
@@ -138,36 +152,49 @@ def stage_breakdown(n_sample: int, seed: int) -> None:
         what = ", ".join(f"{name} x{calls[name]}" for name in names if name in originals)
         print(f"  {stage:<26}{1e3 * seconds / n_sample:>9.3f}{seconds / total:>8.1%}   {what}")
     rest = total - accounted
-    print(f"  {'other (loop, checks, JSON)':<26}{1e3 * rest / n_sample:>9.3f}"
-          f"{rest / total:>8.1%}")
+    print(f"  {'other (loop, checks, JSON)':<26}{1e3 * rest / n_sample:>9.3f}{rest / total:>8.1%}")
     if missing:
-        print(f"  (not instrumented, absent from ladder.generate: {', '.join(missing)})")
+        print(f"  (not instrumented, absent from ladder.generation.generate: {', '.join(missing)})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=TARGET_N, help="items (default 10000)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sample", type=int, default=1000,
-                        help="items in the instrumented per-stage run (default 1000)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=1000,
+        help="items in the instrumented per-stage run (default 1000)",
+    )
     parser.add_argument("--no-cli", action="store_true", help="skip the subprocess run")
     args = parser.parse_args()
 
-    print(f"ladder generate benchmark: suite core, n={args.n}, seed={args.seed}, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
-          f"{os.getloadavg()[0]:.1f} (other processes slow every figure below)")
+    print(
+        f"ladder generate benchmark: suite core, n={args.n}, seed={args.seed}, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
+        f"{os.getloadavg()[0]:.1f} (other processes slow every figure below)"
+    )
     print("in-process (generate_items + dumps, ground truth included):")
     seconds, cpu = time_in_process(args.n, args.seed)
-    print(f"  {args.n} items in {seconds:.2f} s = {args.n / seconds:.0f} items/s   "
-          f"[{verdict(seconds, args.n)}]")
-    print(f"  CPU time {cpu:.2f} s = {args.n / cpu:.0f} items/CPU-s "
-          "(what the wall time would be on an otherwise idle core)")
+    print(
+        f"  {args.n} items in {seconds:.2f} s = {args.n / seconds:.0f} items/s   "
+        f"[{verdict(seconds, args.n)}]"
+    )
+    print(
+        f"  CPU time {cpu:.2f} s = {args.n / cpu:.0f} items/CPU-s "
+        "(what the wall time would be on an otherwise idle core)"
+    )
     if not args.no_cli:
-        print("CLI (`ladder generate --suite core --quiet`, subprocess: start-up, imports, "
-              "file writing included):")
+        print(
+            "CLI (`ladder generate --suite core --quiet`, subprocess: start-up, imports, "
+            "file writing included):"
+        )
         cli_seconds, cli_cpu, lines = time_cli(args.n, args.seed)
-        print(f"  {lines} items in {cli_seconds:.2f} s = {lines / cli_seconds:.0f} items/s   "
-              f"[{verdict(cli_seconds, args.n)}]")
+        print(
+            f"  {lines} items in {cli_seconds:.2f} s = {lines / cli_seconds:.0f} items/s   "
+            f"[{verdict(cli_seconds, args.n)}]"
+        )
         print(f"  CPU time {cli_cpu:.2f} s = {lines / cli_cpu:.0f} items/CPU-s")
     stage_breakdown(min(args.sample, args.n), args.seed)
 

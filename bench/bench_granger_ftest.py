@@ -39,12 +39,17 @@ def main() -> None:
     X = np.array([s.x for s in series])
     Y = np.array([s.y for s in series])
     print(f"{args.series} series of length {args.length}; best of {args.repeats} runs")
-    print(f"{'lag':>3} {'statsmodels s':>14} {'fast loop s':>12} {'batch s':>9} "
-          f"{'loop x':>8} {'batch x':>8} {'max |dp|':>10}")
+    print(
+        f"{'lag':>3} {'statsmodels s':>14} {'fast loop s':>12} {'batch s':>9} "
+        f"{'loop x':>8} {'batch x':>8} {'max |dp|':>10}"
+    )
     for lag in args.lags:
+
         def run_sm(lag: int = lag) -> list[float]:
-            return [grangercausalitytests(np.column_stack([s.y, s.x]), [lag])[lag][0]
-                    ["ssr_ftest"][1] for s in series]
+            return [
+                grangercausalitytests(np.column_stack([s.y, s.x]), [lag])[lag][0]["ssr_ftest"][1]
+                for s in series
+            ]
 
         def run_loop(lag: int = lag) -> list[float]:
             return [ftest_fast(s.x, s.y, lag).p_value for s in series]
@@ -56,8 +61,10 @@ def main() -> None:
         t_loop = best_of(run_loop, args.repeats)
         t_batch = best_of(run_batch, args.repeats)
         max_dp = float(np.max(np.abs(np.array(run_sm()) - run_batch())))
-        print(f"{lag:>3} {t_sm:>14.3f} {t_loop:>12.3f} {t_batch:>9.4f} "
-              f"{t_sm / t_loop:>8.1f} {t_sm / t_batch:>8.1f} {max_dp:>10.1e}")
+        print(
+            f"{lag:>3} {t_sm:>14.3f} {t_loop:>12.3f} {t_batch:>9.4f} "
+            f"{t_sm / t_loop:>8.1f} {t_sm / t_batch:>8.1f} {max_dp:>10.1e}"
+        )
 
 
 if __name__ == "__main__":

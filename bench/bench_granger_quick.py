@@ -24,8 +24,9 @@ from pathlib import Path
 TARGET_SECONDS = 15 * 60
 
 
-def _run(model: str | None, grid_name: str, out: Path, limit: int | None,
-         progress: bool) -> tuple[dict, float, float]:
+def _run(
+    model: str | None, grid_name: str, out: Path, limit: int | None, progress: bool
+) -> tuple[dict, float, float]:
     """Load the backend and run the grid; return (results, load seconds, total seconds)."""
     from ladder.granger.grid import load_grid
     from ladder.granger.probe import make_backend, run_granger
@@ -34,8 +35,9 @@ def _run(model: str | None, grid_name: str, out: Path, limit: int | None,
     grid = load_grid(grid_name)
     backend = make_backend(model)
     loaded = time.perf_counter()
-    results = run_granger(backend, grid, out, limit=limit, progress=progress,
-                          command="bench/bench_granger_quick.py")
+    results = run_granger(
+        backend, grid, out, limit=limit, progress=progress, command="bench/bench_granger_quick.py"
+    )
     return results, loaded - start, time.perf_counter() - start
 
 
@@ -52,33 +54,46 @@ def main() -> int:
 
     import torch
 
-    from ladder.granger.command import summary_lines
+    from ladder.commands.granger import summary_lines
 
     if args.threads:
         torch.set_num_threads(args.threads)
     root = args.out or Path(tempfile.mkdtemp(prefix="bench-granger-"))
-    print(f"cpu cores: {os.cpu_count()}  torch threads: {torch.get_num_threads()}  "
-          f"load average: {os.getloadavg()[0]:.1f}")
-    results, load_s, total_s = _run(args.model, args.grid, root / "model", args.limit,
-                                    not args.quiet)
+    print(
+        f"cpu cores: {os.cpu_count()}  torch threads: {torch.get_num_threads()}  "
+        f"load average: {os.getloadavg()[0]:.1f}"
+    )
+    results, load_s, total_s = _run(
+        args.model, args.grid, root / "model", args.limit, not args.quiet
+    )
     timing = results["timing"]
     verdict = "within" if total_s <= TARGET_SECONDS else "OVER"
-    print(f"\n{results['model']['name']} on {results['grid']['name']}: "
-          f"{results['n_done']} series in {total_s:.0f} s wall (load {load_s:.0f} s) — "
-          f"{verdict} the {TARGET_SECONDS // 60}-minute target")
-    print(f"tokens scored: {timing['tokens']}  tokens/s: "
-          f"{(timing['tokens_per_second'] or 0):.0f}  s/series: "
-          f"{timing['series_seconds'] / max(results['n_done'], 1):.1f}")
+    print(
+        f"\n{results['model']['name']} on {results['grid']['name']}: "
+        f"{results['n_done']} series in {total_s:.0f} s wall (load {load_s:.0f} s) — "
+        f"{verdict} the {TARGET_SECONDS // 60}-minute target"
+    )
+    print(
+        f"tokens scored: {timing['tokens']}  tokens/s: "
+        f"{(timing['tokens_per_second'] or 0):.0f}  s/series: "
+        f"{timing['series_seconds'] / max(results['n_done'], 1):.1f}"
+    )
     print("\n".join(summary_lines(results)))
     if not args.no_baseline and args.model != "linear-oracle":
         base, _, base_s = _run("linear-oracle", args.grid, root / "oracle", args.limit, False)
         print(f"\nbaseline linear-oracle: {base['n_done']} series in {base_s:.1f} s")
         print("\n".join(summary_lines(base)))
     print(f"\nrun files: {root}")
-    summary = {"model": results["model"]["name"], "grid": results["grid"]["name"],
-               "wall_seconds": total_s, "load_seconds": load_s,
-               "tokens": timing["tokens"], "tokens_per_second": timing["tokens_per_second"],
-               "target_seconds": TARGET_SECONDS, "within_target": total_s <= TARGET_SECONDS}
+    summary = {
+        "model": results["model"]["name"],
+        "grid": results["grid"]["name"],
+        "wall_seconds": total_s,
+        "load_seconds": load_s,
+        "tokens": timing["tokens"],
+        "tokens_per_second": timing["tokens_per_second"],
+        "target_seconds": TARGET_SECONDS,
+        "within_target": total_s <= TARGET_SECONDS,
+    }
     print(json.dumps(summary))
     return 0
 

@@ -30,9 +30,9 @@ from collections.abc import Callable
 
 import torch
 
-from ladder.models import format_prompt, load_model, naive_option_logprobs, score_options
-from ladder.models.loading import LoadedModel
-from ladder.models.scoring import DEFAULT_MAX_BATCH_TOKENS, _left_pad, encode
+from ladder.harness.models import format_prompt, load_model, naive_option_logprobs, score_options
+from ladder.harness.models.loading import LoadedModel
+from ladder.harness.models.scoring import DEFAULT_MAX_BATCH_TOKENS, _left_pad, encode
 
 _NAMES = [
     ("smoking", "tar deposits", "lung cancer"),

@@ -10,8 +10,9 @@ transformers; task generation knows nothing of models.
 0.5
 """
 
-from ladder.graphs import FAMILIES, CausalGraph, get_family, random_dag
-from ladder.inference import (
+from ladder.core.environment import VERSION
+from ladder.engine.graphs import FAMILIES, CausalGraph, get_family, random_dag
+from ladder.engine.inference import (
     FromWorld,
     ate,
     contrast,
@@ -28,10 +29,10 @@ from ladder.inference import (
     probability_of_necessity,
     probability_of_sufficiency,
 )
-from ladder.queries import QUERY_TYPES, Query, answer, association_truth, truth
-from ladder.scm import SCM, SCMError, Variable, random_scm
+from ladder.engine.queries import QUERY_TYPES, Query, answer, association_truth, truth
+from ladder.engine.scm import SCM, SCMError, Variable, random_scm
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "FAMILIES",

@@ -23,4 +23,4 @@ for dir in "$OUT"/runs/*/; do
   ladder report "$dir"
 done
 ladder leaderboard "$OUT"/runs/*/ --out reports/leaderboard.md
-python3 -m ladder.readme README.md reports/leaderboard.md "$OUT"/runs/*/
+python3 -m ladder.analysis.readme README.md reports/leaderboard.md "$OUT"/runs/*/

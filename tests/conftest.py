@@ -4,7 +4,7 @@
 ``tiny_chat_model``  the same model; its tokenizer has a chat template that writes ``<bos>`` itself
 ``tiny_gemma``       Gemma3ForCausalLM with a sliding window of 8 tokens and final-logit softcapping
 
-All are ``ladder.models.LoadedModel`` objects built in well under a second, no downloads.
+All are ``ladder.harness.models.LoadedModel`` objects built in well under a second, no downloads.
 The tokenizer is a byte-level BPE trained on a small made-up corpus, so ``Yes``/``No`` and
 `` Yes``/`` No`` are single tokens and rarer words (``Perhaps``) are several.
 """
@@ -56,7 +56,7 @@ def build_tiny_tokenizer():
 
 def wrap_tiny(model, tokenizer, name: str):
     """Wrap a model and tokenizer as a ``LoadedModel``."""
-    from ladder.models.loading import LoadedModel
+    from ladder.harness.models.loading import LoadedModel
 
     model.eval()
     return LoadedModel(

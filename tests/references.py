@@ -1,6 +1,6 @@
 """Independent reference implementations, used only by the engine tests.
 
-Nothing here imports :mod:`ladder.inference`.  Each reference reads the SCM's plain data
+Nothing here imports :mod:`ladder.engine.inference`.  Each reference reads the SCM's plain data
 (names, parents, cpt) and recomputes answers a different way:
 
 * :func:`joint_table` — the observational (or graph-surgery) joint by looping over all
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import numpy as np
 
-from ladder.graphs import CausalGraph
-from ladder.scm import SCM, Variable
+from ladder.engine.graphs import CausalGraph
+from ladder.engine.scm import SCM, Variable
 
 if TYPE_CHECKING:
     from pgmpy.factors.discrete import TabularCPD
@@ -59,6 +59,7 @@ __all__ = [
 
 
 # -- brute-force enumeration of the joint ------------------------------------------------
+
 
 def cpt_row(parents: Sequence[str], values: Mapping[str, int]) -> int:
     """Row of a cpt: the first parent is the most significant bit."""
@@ -98,9 +99,13 @@ def _mass(scm: SCM, table: np.ndarray, fixed: Mapping[str, int]) -> float:
     return float(np.sum(table[index]))
 
 
-def ref_probability(scm: SCM, event: Mapping[str, int], given: Mapping[str, int] | None = None,
-                    do: Mapping[str, int] | None = None, table: np.ndarray | None = None,
-                    ) -> float | None:
+def ref_probability(
+    scm: SCM,
+    event: Mapping[str, int],
+    given: Mapping[str, int] | None = None,
+    do: Mapping[str, int] | None = None,
+    table: np.ndarray | None = None,
+) -> float | None:
     """``P(event | given)`` under ``do`` from the enumerated joint; None when P(given) = 0."""
     given = dict(given or {})
     if table is None:
@@ -115,6 +120,7 @@ def ref_probability(scm: SCM, event: Mapping[str, int], given: Mapping[str, int]
 
 
 # -- pgmpy ----------------------------------------------------------------------------------
+
 
 def pgmpy_classes() -> Any:
     """pgmpy's (DiscreteBayesianNetwork, TabularCPD, VariableElimination), imported lazily
@@ -147,8 +153,9 @@ def _cpd(name: str, cpt: Sequence[float], parents: Sequence[str]) -> TabularCPD:
     tabular_cpd = pgmpy_classes()[1]
     values = [[1.0 - p for p in cpt], [float(p) for p in cpt]]
     if parents:
-        return tabular_cpd(name, 2, values, evidence=list(parents),
-                           evidence_card=[2] * len(parents))
+        return tabular_cpd(
+            name, 2, values, evidence=list(parents), evidence_card=[2] * len(parents)
+        )
     return tabular_cpd(name, 2, values)
 
 
@@ -169,9 +176,12 @@ def pgmpy_do(model: DiscreteBayesianNetwork, do: Mapping[str, int]) -> DiscreteB
     return cut
 
 
-def pgmpy_probability(model: DiscreteBayesianNetwork, event: Mapping[str, int],
-                      given: Mapping[str, int] | None = None,
-                      ve: VariableElimination | None = None) -> float:
+def pgmpy_probability(
+    model: DiscreteBayesianNetwork,
+    event: Mapping[str, int],
+    given: Mapping[str, int] | None = None,
+    ve: VariableElimination | None = None,
+) -> float:
     """``P(event | given)`` by pgmpy's variable elimination (given must have P > 0)."""
     given = dict(given or {})
     rest = {}
@@ -184,12 +194,12 @@ def pgmpy_probability(model: DiscreteBayesianNetwork, event: Mapping[str, int],
     if not rest:
         return 1.0
     ve = ve or pgmpy_classes()[2](model)
-    factor = ve.query(variables=list(rest), evidence=given or None, joint=True,
-                      show_progress=False)
+    factor = ve.query(variables=list(rest), evidence=given or None, joint=True, show_progress=False)
     return float(factor.get_value(**rest))
 
 
 # -- abduction–action–prediction over the noise -------------------------------------------
+
 
 def noise_units(scm: SCM, max_units: int = 3_000_000) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """All response-function units: a representative ``u`` per variable and its weight.
@@ -219,16 +229,16 @@ def noise_units(scm: SCM, max_units: int = 3_000_000) -> tuple[dict[str, np.ndar
     return units, np.broadcast_to(weights, grids[0].shape).ravel()
 
 
-def run_world(scm: SCM, units: Mapping[str, np.ndarray],
-              do: Mapping[str, int | np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def run_world(
+    scm: SCM, units: Mapping[str, np.ndarray], do: Mapping[str, int | np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     """Every unit's values in the world ``do`` (values may be per-unit arrays)."""
     do = dict(do or {})
     n_units = len(next(iter(units.values())))
     out: dict[str, np.ndarray] = {}
     for v in scm.variables:
         if v.name in do:
-            out[v.name] = np.broadcast_to(np.asarray(do[v.name], dtype=np.int64),
-                                          (n_units,)).copy()
+            out[v.name] = np.broadcast_to(np.asarray(do[v.name], dtype=np.int64), (n_units,)).copy()
             continue
         row = np.zeros(n_units, dtype=np.int64)
         for p in v.parents:
@@ -251,10 +261,14 @@ def _holds(world: Mapping[str, np.ndarray], values: Mapping[str, int], n: int) -
     return mask
 
 
-def bf_counterfactual(scm: SCM, outcome: str, do: Mapping[str, int],
-                      given: Mapping[str, int] | None = None, value: int = 1,
-                      units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
-                      ) -> float | None:
+def bf_counterfactual(
+    scm: SCM,
+    outcome: str,
+    do: Mapping[str, int],
+    given: Mapping[str, int] | None = None,
+    value: int = 1,
+    units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+) -> float | None:
     """``P(Y_do = value | factual given)``; None when P(given) = 0."""
     u, w = units or noise_units(scm)
     factual = run_world(scm, u)
@@ -262,16 +276,26 @@ def bf_counterfactual(scm: SCM, outcome: str, do: Mapping[str, int],
     return _conditional(w, world[outcome] == value, _holds(factual, given or {}, len(w)))
 
 
-def bf_ett(scm: SCM, treatment: str, outcome: str, given: Mapping[str, int],
-           units: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> float | None:
+def bf_ett(
+    scm: SCM,
+    treatment: str,
+    outcome: str,
+    given: Mapping[str, int],
+    units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+) -> float | None:
     units = units or noise_units(scm)
     one = bf_counterfactual(scm, outcome, {treatment: 1}, given, units=units)
     zero = bf_counterfactual(scm, outcome, {treatment: 0}, given, units=units)
     return None if one is None or zero is None else one - zero
 
 
-def bf_nde(scm: SCM, treatment: str, outcome: str, mediator: str,
-           units: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> float:
+def bf_nde(
+    scm: SCM,
+    treatment: str,
+    outcome: str,
+    mediator: str,
+    units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+) -> float:
     """``P(Y_{X=1, M=M_{X=0}} = 1) − P(Y_{X=0} = 1)``, unit by unit."""
     u, w = units or noise_units(scm)
     w0 = run_world(scm, u, {treatment: 0})
@@ -279,8 +303,13 @@ def bf_nde(scm: SCM, treatment: str, outcome: str, mediator: str,
     return float(w @ w1[outcome] - w @ w0[outcome])
 
 
-def bf_nie(scm: SCM, treatment: str, outcome: str, mediator: str,
-           units: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> float:
+def bf_nie(
+    scm: SCM,
+    treatment: str,
+    outcome: str,
+    mediator: str,
+    units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+) -> float:
     """``P(Y_{X=0, M=M_{X=1}} = 1) − P(Y_{X=0} = 1)``, unit by unit."""
     u, w = units or noise_units(scm)
     w1 = run_world(scm, u, {treatment: 1})
@@ -296,17 +325,18 @@ class FromWorldRef:
     world: int
 
 
-def bf_multiworld(scm: SCM, worlds: Sequence[Mapping[str, int | FromWorldRef]],
-                  event: Mapping[tuple[int, str], int],
-                  given: Mapping[tuple[int, str], int] | None = None,
-                  units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
-                  ) -> float | None:
+def bf_multiworld(
+    scm: SCM,
+    worlds: Sequence[Mapping[str, int | FromWorldRef]],
+    event: Mapping[tuple[int, str], int],
+    given: Mapping[tuple[int, str], int] | None = None,
+    units: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
+) -> float | None:
     """``P(event | given)`` over several worlds sharing every unit's noise."""
     u, w = units or noise_units(scm)
     runs: list[dict[str, np.ndarray]] = []
     for spec in worlds:
-        do = {k: (runs[v.world][k] if isinstance(v, FromWorldRef) else v)
-              for k, v in spec.items()}
+        do = {k: (runs[v.world][k] if isinstance(v, FromWorldRef) else v) for k, v in spec.items()}
         runs.append(run_world(scm, u, do))
 
     def mask(values: Mapping[tuple[int, str], int]) -> np.ndarray:
@@ -319,6 +349,7 @@ def bf_multiworld(scm: SCM, worlds: Sequence[Mapping[str, int | FromWorldRef]],
 
 
 # -- graphical criteria by path enumeration --------------------------------------------------
+
 
 def _blocked(dag: nx.DiGraph, path: Sequence[str], given: set[str]) -> bool:
     """Pearl's rule: a path is blocked by ``given`` when some interior node blocks it."""
@@ -361,6 +392,7 @@ def ref_is_backdoor(dag: nx.DiGraph, treatment: str, outcome: str, adjust: set[s
 
 # -- model builders for tests ------------------------------------------------------------------
 
+
 def raw_scm(graph: CausalGraph, rng: random.Random | int, extreme: float = 0.3) -> SCM:
     """An SCM on ``graph`` with unrounded cpt entries in [0, 1]; a share ``extreme`` of the
     entries is exactly 0 or 1 (deterministic mechanisms, zero-probability events)."""
@@ -368,13 +400,20 @@ def raw_scm(graph: CausalGraph, rng: random.Random | int, extreme: float = 0.3) 
     variables = []
     for name in graph.nodes:
         parents = tuple(graph.parents(name))
-        cpt = tuple(float(rng.choice((0.0, 1.0))) if rng.random() < extreme else rng.random()
-                    for _ in range(2 ** len(parents)))
+        cpt = tuple(
+            float(rng.choice((0.0, 1.0))) if rng.random() < extreme else rng.random()
+            for _ in range(2 ** len(parents))
+        )
         variables.append(Variable(name, parents, cpt, name not in graph.hidden))
     return SCM(tuple(variables))
 
 
 def with_hidden(scm: SCM, hidden: Sequence[str]) -> SCM:
     """A copy of ``scm`` with the named variables marked unobserved."""
-    return SCM(tuple(Variable(v.name, v.parents, v.cpt, v.observed and v.name not in hidden)
-                     for v in scm.variables), scm.noise)
+    return SCM(
+        tuple(
+            Variable(v.name, v.parents, v.cpt, v.observed and v.name not in hidden)
+            for v in scm.variables
+        ),
+        scm.noise,
+    )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ladder.readme import readme_block
-from ladder.results_schema import validate_results
+from ladder.analysis.readme import readme_block
+from ladder.harness.results_schema import validate_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = sorted((ROOT / "reports" / "core500" / "runs").glob("*/"))
@@ -21,8 +21,7 @@ def test_readme_quotes_the_computed_leaderboard_headline() -> None:
     cwd = os.getcwd()
     os.chdir(ROOT)  # the block names paths relative to the repository root
     try:
-        block = readme_block("reports/leaderboard.md",
-                             [str(p.relative_to(ROOT)) for p in RUNS])
+        block = readme_block("reports/leaderboard.md", [str(p.relative_to(ROOT)) for p in RUNS])
     finally:
         os.chdir(cwd)
     assert block in (ROOT / "README.md").read_text()
@@ -41,5 +40,11 @@ def test_committed_runs_are_complete_and_on_the_same_items() -> None:
         names.add(results["model"]["name"])
         assert (run / "report.md").is_file()
     assert len(hashes) == 1
-    assert {"truth-oracle", "association-oracle", "always-yes", "random",
-            "smollm2-135m-instruct", "gemma-3-270m"} <= names
+    assert {
+        "truth-oracle",
+        "association-oracle",
+        "always-yes",
+        "random",
+        "smollm2-135m-instruct",
+        "gemma-3-270m",
+    } <= names

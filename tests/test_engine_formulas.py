@@ -1,7 +1,7 @@
 """Rung 2 and 3 of the engine against closed-form identification formulas and against an
 independent abduction–action–prediction over the noise.
 
-The reference side never calls ``ladder.inference`` for numbers: observational
+The reference side never calls ``ladder.engine.inference`` for numbers: observational
 conditionals come from :func:`references.joint_table` (a loop over all assignments), and
 counterfactuals from :func:`references.run_world` over the discretised noise.
 """
@@ -13,8 +13,8 @@ import random
 
 import pytest
 
-from ladder.graphs import arrowhead, confounding, frontdoor, mediation, random_dag
-from ladder.inference import (
+from ladder.engine.graphs import arrowhead, confounding, frontdoor, mediation, random_dag
+from ladder.engine.inference import (
     FromWorld,
     ate,
     counterfactual,
@@ -28,7 +28,7 @@ from ladder.inference import (
     probability_of_necessity,
     probability_of_sufficiency,
 )
-from ladder.scm import SCM, SCMError, Variable, random_scm
+from ladder.engine.scm import SCM, SCMError, Variable, random_scm
 
 try:
     from tests.references import (
@@ -86,6 +86,7 @@ def adjustment(obs: Obs, x: str, y: str, z: list[str], xv: int) -> float:
 
 # -- back-door adjustment ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_backdoor_confounding(seed):
     g = confounding()
@@ -96,7 +97,8 @@ def test_backdoor_confounding(seed):
     assert ate(scm, "X", "Y") == pytest.approx(want, abs=TOL)
     for xv in (0, 1):
         assert marginal(scm, "Y", do={"X": xv}) == pytest.approx(
-            adjustment(obs, "X", "Y", ["Z"], xv), abs=TOL)
+            adjustment(obs, "X", "Y", ["Z"], xv), abs=TOL
+        )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -144,11 +146,13 @@ def test_every_valid_backdoor_set_adjusts(seed):
                 accepted += 1
                 for xv in (0, 1):
                     assert adjustment(obs, x, y, list(z), xv) == pytest.approx(
-                        truth[xv], abs=TOL), z
+                        truth[xv], abs=TOL
+                    ), z
     assert accepted >= 1
 
 
 # -- front-door ----------------------------------------------------------------------------
+
 
 def frontdoor_formula(obs: Obs, x: str, y: str, m: list[str], xv: int) -> float:
     """Σ_m P(m | x) Σ_x' P(y | x', m) P(x')."""
@@ -168,9 +172,9 @@ def test_frontdoor_family(seed):
     obs = Obs(scm)
     for xv in (0, 1):
         assert marginal(scm, "Y", do={"X": xv}) == pytest.approx(
-            frontdoor_formula(obs, "X", "Y", ["M"], xv), abs=TOL)
-    want = (frontdoor_formula(obs, "X", "Y", ["M"], 1)
-            - frontdoor_formula(obs, "X", "Y", ["M"], 0))
+            frontdoor_formula(obs, "X", "Y", ["M"], xv), abs=TOL
+        )
+    want = frontdoor_formula(obs, "X", "Y", ["M"], 1) - frontdoor_formula(obs, "X", "Y", ["M"], 0)
     assert ate(scm, "X", "Y") == pytest.approx(want, abs=TOL)
 
 
@@ -188,10 +192,12 @@ def test_every_valid_frontdoor_set_identifies(seed):
             if is_frontdoor_set(scm.graph, x, y, set(m)):
                 for xv in (0, 1):
                     assert marginal(scm, y, do={x: xv}) == pytest.approx(
-                        frontdoor_formula(obs, x, y, list(m), xv), abs=TOL), m
+                        frontdoor_formula(obs, x, y, list(m), xv), abs=TOL
+                    ), m
 
 
 # -- mediation formula ------------------------------------------------------------------------
+
 
 def mediation_formula(obs: Obs, x: str, y: str, m: str, w: list[str]) -> tuple[float, float]:
     """(NDE, NIE) by Pearl's mediation formula, adjusting for ``w`` (non-descendants of X)."""
@@ -232,17 +238,22 @@ def test_mediation_formula_arrowhead(seed):
 
 # -- effect of treatment on the treated -----------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_ett_adjustment_confounding(seed):
     scm = random_scm(confounding(), seed)
     obs = Obs(scm)
     for xv in (0, 1):
-        want = sum((obs({"Y": 1}, {"X": 1, "Z": z}) - obs({"Y": 1}, {"X": 0, "Z": z}))
-                   * obs({"Z": z}, {"X": xv}) for z in (0, 1))
+        want = sum(
+            (obs({"Y": 1}, {"X": 1, "Z": z}) - obs({"Y": 1}, {"X": 0, "Z": z}))
+            * obs({"Z": z}, {"X": xv})
+            for z in (0, 1)
+        )
         assert ett(scm, "X", "Y", {"X": xv}) == pytest.approx(want, abs=TOL), xv
 
 
 # -- probabilities of causation under monotonicity ---------------------------------------------
+
 
 def monotone_confounding(seed: int) -> SCM:
     """Confounding family with Y's cpt increasing in X in every context of Z."""
@@ -270,10 +281,19 @@ def test_tian_pearl_pn_ps_monotone(seed):
     assert probability_of_sufficiency(scm, "X", "Y") == pytest.approx(ps, abs=TOL)
 
 
-@pytest.mark.parametrize(("px", "p0", "p1"), [
-    (0.5, 0.2, 0.6), (0.3, 0.6, 0.2), (0.7, 0.4, 0.4), (0.5, 0.0, 0.9), (0.2, 0.9, 0.1),
-    (0.6, 0.35, 1.0), (0.5, 0.0, 1.0), (0.45, 0.13, 0.77),
-])
+@pytest.mark.parametrize(
+    ("px", "p0", "p1"),
+    [
+        (0.5, 0.2, 0.6),
+        (0.3, 0.6, 0.2),
+        (0.7, 0.4, 0.4),
+        (0.5, 0.0, 0.9),
+        (0.2, 0.9, 0.1),
+        (0.6, 0.35, 1.0),
+        (0.5, 0.0, 1.0),
+        (0.45, 0.13, 0.77),
+    ],
+)
 def test_twin_network_two_nodes_by_hand(px, p0, p1):
     """X → Y, Y := 1[U < p_X]: every counterfactual is a ratio of interval lengths."""
     scm = SCM((Variable("X", (), (px,)), Variable("Y", ("X",), (p0, p1))))
@@ -290,19 +310,23 @@ def test_twin_network_two_nodes_by_hand(px, p0, p1):
             continue
         got = counterfactual(scm, "Y", {"X": do_x}, {"X": ex, "Y": ey}, val)
         assert got == pytest.approx(want, abs=TOL), (do_x, ex, ey)
-        assert counterfactual(scm, "Y", {"X": do_x}, {"X": ex, "Y": ey}, 1 - val) == \
-            pytest.approx(1 - want, abs=TOL)
+        assert counterfactual(scm, "Y", {"X": do_x}, {"X": ex, "Y": ey}, 1 - val) == pytest.approx(
+            1 - want, abs=TOL
+        )
     if p1 > 0:
         assert probability_of_necessity(scm, "X", "Y") == pytest.approx(
-            1 - min(p0, p1) / p1, abs=TOL)
+            1 - min(p0, p1) / p1, abs=TOL
+        )
     if p0 < 1:
         assert probability_of_sufficiency(scm, "X", "Y") == pytest.approx(
-            max(0.0, p1 - p0) / (1 - p0), abs=TOL)
+            max(0.0, p1 - p0) / (1 - p0), abs=TOL
+        )
     # Without evidence, the counterfactual is the interventional probability.
     assert counterfactual(scm, "Y", {"X": 1}) == pytest.approx(p1, abs=TOL)
 
 
 # -- brute-force abduction–action–prediction --------------------------------------------------
+
 
 def _bf_cases():
     cases = []
@@ -360,8 +384,10 @@ def test_brute_force_counterfactuals(label, scm, x, y):
         assert nie(scm, x, y, m) == pytest.approx(bf_nie(scm, x, y, m, units=units), abs=TOL)
         checked += 2
     # probabilities of causation
-    for fn, do, given, value in ((probability_of_necessity, {x: 0}, {x: 1, y: 1}, 0),
-                                 (probability_of_sufficiency, {x: 1}, {x: 0, y: 0}, 1)):
+    for fn, do, given, value in (
+        (probability_of_necessity, {x: 0}, {x: 1, y: 1}, 0),
+        (probability_of_sufficiency, {x: 1}, {x: 0, y: 0}, 1),
+    ):
         want = bf_counterfactual(scm, y, do, given, value, units=units)
         if want is not None:
             assert fn(scm, x, y) == pytest.approx(want, abs=TOL)
@@ -391,11 +417,18 @@ def test_brute_force_twelve_nodes(seed):
     rng = random.Random(seed)
     n = 10 + seed % 3
     g = random_dag(n, density=0.4, seed=seed)
-    scm = SCM(tuple(Variable(v, tuple(g.parents(v)),
-                             tuple(rng.choice((0.25, 0.7)) for _ in range(2 ** len(g.parents(v)))))
-                    for v in g.nodes))
+    scm = SCM(
+        tuple(
+            Variable(
+                v,
+                tuple(g.parents(v)),
+                tuple(rng.choice((0.25, 0.7)) for _ in range(2 ** len(g.parents(v)))),
+            )
+            for v in g.nodes
+        )
+    )
     units = noise_units(scm)
-    assert len(units[1]) <= 3 ** n
+    assert len(units[1]) <= 3**n
     x, y = g.treatment, g.outcome
     names = list(scm.names)
     m = rng.choice([v for v in names if v not in (x, y)])

@@ -14,15 +14,15 @@ import warnings
 import numpy as np
 import pytest
 
-from ladder.graphs import FAMILIES, random_dag
-from ladder.inference import (
+from ladder.engine.graphs import FAMILIES, random_dag
+from ladder.engine.inference import (
     ate,
     contrast,
     joint_distribution,
     marginal,
     probability,
 )
-from ladder.scm import SCM, SCMError, random_scm
+from ladder.engine.scm import SCM, SCMError, random_scm
 
 try:
     from tests.references import (
@@ -59,21 +59,29 @@ def _cases() -> list[tuple[str, SCM, str, str]]:
     for family, make in FAMILIES.items():
         graph = make()
         for seed in range(3):
-            cases.append((f"{family}-s{seed}", random_scm(graph, seed),
-                          graph.treatment, graph.outcome))
+            cases.append(
+                (f"{family}-s{seed}", random_scm(graph, seed), graph.treatment, graph.outcome)
+            )
         cases.append((f"{family}-raw", raw_scm(graph, 100), graph.treatment, graph.outcome))
     for n in range(3, 11):
         for seed in range(5):
             graph = random_dag(n, seed=1000 * n + seed)
-            cases.append((f"random{n}-s{seed}", random_scm(graph, seed),
-                          graph.treatment, graph.outcome))
+            cases.append(
+                (f"random{n}-s{seed}", random_scm(graph, seed), graph.treatment, graph.outcome)
+            )
         graph = random_dag(n, density=0.6, seed=77 + n)
         cases.append((f"random{n}-raw", raw_scm(graph, n), graph.treatment, graph.outcome))
         graph = random_dag(n, seed=500 + n)
         inner = [v for v in graph.nodes if v not in (graph.treatment, graph.outcome)]
         hidden = random.Random(n).sample(inner, min(2, len(inner)))
-        cases.append((f"random{n}-hidden", with_hidden(random_scm(graph, n), hidden),
-                      graph.treatment, graph.outcome))
+        cases.append(
+            (
+                f"random{n}-hidden",
+                with_hidden(random_scm(graph, n), hidden),
+                graph.treatment,
+                graph.outcome,
+            )
+        )
     return cases
 
 
@@ -91,12 +99,18 @@ def _random_assignment(rng: random.Random, names: list[str], k: int) -> dict[str
 
 # -- the mapping itself, checked by hand ----------------------------------------------------
 
+
 def test_tabular_cpd_layout_hand_checked():
     """cpt index 2*A + B (first parent most significant) is pgmpy's column order."""
-    scm = SCM.from_dict({"variables": [
-        {"name": "A", "parents": [], "cpt": [0.5]},
-        {"name": "B", "parents": [], "cpt": [0.5]},
-        {"name": "Y", "parents": ["A", "B"], "cpt": [0.1, 0.2, 0.3, 0.4]}]})
+    scm = SCM.from_dict(
+        {
+            "variables": [
+                {"name": "A", "parents": [], "cpt": [0.5]},
+                {"name": "B", "parents": [], "cpt": [0.5]},
+                {"name": "Y", "parents": ["A", "B"], "cpt": [0.1, 0.2, 0.3, 0.4]},
+            ]
+        }
+    )
     model = to_pgmpy(scm)
     cpd = model.get_cpds("Y")
     assert cpd.variables == ["Y", "A", "B"]
@@ -108,16 +122,29 @@ def test_tabular_cpd_layout_hand_checked():
         assert marginal(scm, "Y", {"A": a, "B": b}) == pytest.approx(p, abs=TOL)
     # Hand-made pgmpy model, written independently of to_pgmpy: the same numbers.
     hand = DiscreteBayesianNetwork([("A", "Y"), ("B", "Y")])
-    hand.add_cpds(TabularCPD("A", 2, [[0.5], [0.5]]), TabularCPD("B", 2, [[0.5], [0.5]]),
-                  TabularCPD("Y", 2, [[0.9, 0.8, 0.7, 0.6], [0.1, 0.2, 0.3, 0.4]],
-                             evidence=["A", "B"], evidence_card=[2, 2]))
+    hand.add_cpds(
+        TabularCPD("A", 2, [[0.5], [0.5]]),
+        TabularCPD("B", 2, [[0.5], [0.5]]),
+        TabularCPD(
+            "Y",
+            2,
+            [[0.9, 0.8, 0.7, 0.6], [0.1, 0.2, 0.3, 0.4]],
+            evidence=["A", "B"],
+            evidence_card=[2, 2],
+        ),
+    )
     q = VariableElimination(hand).query(["Y"], evidence={"A": 1, "B": 0}, show_progress=False)
     assert q.get_value(Y=1) == pytest.approx(0.3)
     # Parents listed as [B, A] reverse the bit order.
-    swapped = SCM.from_dict({"variables": [
-        {"name": "A", "parents": [], "cpt": [0.5]},
-        {"name": "B", "parents": [], "cpt": [0.5]},
-        {"name": "Y", "parents": ["B", "A"], "cpt": [0.1, 0.2, 0.3, 0.4]}]})
+    swapped = SCM.from_dict(
+        {
+            "variables": [
+                {"name": "A", "parents": [], "cpt": [0.5]},
+                {"name": "B", "parents": [], "cpt": [0.5]},
+                {"name": "Y", "parents": ["B", "A"], "cpt": [0.1, 0.2, 0.3, 0.4]},
+            ]
+        }
+    )
     assert marginal(swapped, "Y", {"A": 1, "B": 0}) == pytest.approx(0.2, abs=TOL)
     assert pgmpy_probability(to_pgmpy(swapped), {"Y": 1}, {"A": 1, "B": 0}) == pytest.approx(0.2)
 
@@ -125,10 +152,15 @@ def test_tabular_cpd_layout_hand_checked():
 def test_pgmpy_do_behaviour():
     """pgmpy 1.1.2's ``do`` cuts the edges but leaves X with its column-averaged cpt; both
     point-mass surgery and conditioning on X in the mutilated model give P(y | do(x))."""
-    scm = SCM.from_dict({"variables": [
-        {"name": "Z", "parents": [], "cpt": [0.4]},
-        {"name": "X", "parents": ["Z"], "cpt": [0.3, 0.8]},
-        {"name": "Y", "parents": ["X", "Z"], "cpt": [0.1, 0.5, 0.6, 0.9]}]})
+    scm = SCM.from_dict(
+        {
+            "variables": [
+                {"name": "Z", "parents": [], "cpt": [0.4]},
+                {"name": "X", "parents": ["Z"], "cpt": [0.3, 0.8]},
+                {"name": "Y", "parents": ["X", "Z"], "cpt": [0.1, 0.5, 0.6, 0.9]},
+            ]
+        }
+    )
     model = to_pgmpy(scm)
     cut = model.do(["X"])
     assert set(cut.edges()) == {("X", "Y"), ("Z", "Y")}
@@ -148,6 +180,7 @@ def test_pgmpy_do_behaviour():
 
 # -- random cases ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("label", "scm", "treatment", "outcome"), CASES, ids=IDS)
 def test_marginals_and_conditionals(label, scm, treatment, outcome):
     model = to_pgmpy(scm)
@@ -155,8 +188,9 @@ def test_marginals_and_conditionals(label, scm, treatment, outcome):
     table = joint_table(scm)
     names = list(scm.names)
     for name in names:
-        assert marginal(scm, name) == pytest.approx(pgmpy_probability(model, {name: 1},
-                                                                      ve=ve), abs=TOL)
+        assert marginal(scm, name) == pytest.approx(
+            pgmpy_probability(model, {name: 1}, ve=ve), abs=TOL
+        )
     rng = _rng(label, "cond")
     checked = 0
     for _ in range(12):
@@ -171,7 +205,8 @@ def test_marginals_and_conditionals(label, scm, treatment, outcome):
         target = next(iter(event))
         if target not in given:
             assert marginal(scm, target, given) == pytest.approx(
-                pgmpy_probability(model, {target: 1}, given, ve), abs=TOL)
+                pgmpy_probability(model, {target: 1}, given, ve), abs=TOL
+            )
         checked += 1
     assert checked >= 3
 
@@ -210,23 +245,26 @@ def test_contrast_and_ate(label, scm, treatment, outcome):
     givens = [{}, *(_random_assignment(rng, others, rng.randint(1, 2)) for _ in range(3))]
 
     def possible(given, do=None, tab=table):
-        return all(ref_probability(scm, {}, {**given, **extra}, do, table=tab) is not None
-                   for extra in ({x: 0}, {x: 1}))
+        return all(
+            ref_probability(scm, {}, {**given, **extra}, do, table=tab) is not None
+            for extra in ({x: 0}, {x: 1})
+        )
 
     for given in givens:
         if possible(given):
-            want = (pgmpy_probability(model, {y: 1}, {**given, x: 1}, ve)
-                    - pgmpy_probability(model, {y: 1}, {**given, x: 0}, ve))
+            want = pgmpy_probability(model, {y: 1}, {**given, x: 1}, ve) - pgmpy_probability(
+                model, {y: 1}, {**given, x: 0}, ve
+            )
             assert contrast(scm, x, y, given) == pytest.approx(want, abs=TOL), given
     do_models = {v: pgmpy_do(model, {x: v}) for v in (0, 1)}
     do_tables = {v: joint_table(scm, {x: v}) for v in (0, 1)}
     checked = 0
     for given in givens:
-        if any(ref_probability(scm, {}, given, {x: v}, table=do_tables[v]) is None
-               for v in (0, 1)):
+        if any(ref_probability(scm, {}, given, {x: v}, table=do_tables[v]) is None for v in (0, 1)):
             continue
-        want = (pgmpy_probability(do_models[1], {y: 1}, given)
-                - pgmpy_probability(do_models[0], {y: 1}, given))
+        want = pgmpy_probability(do_models[1], {y: 1}, given) - pgmpy_probability(
+            do_models[0], {y: 1}, given
+        )
         assert ate(scm, x, y, given) == pytest.approx(want, abs=TOL), given
         checked += 1
     assert checked >= 1  # given = {} is always possible
@@ -238,8 +276,9 @@ def test_joint_distribution(label, scm, treatment, outcome):
     rng = _rng(label, "joint")
 
     def pgmpy_joint(m, names):
-        factor = VariableElimination(m).query(variables=list(names), joint=True,
-                                              show_progress=False)
+        factor = VariableElimination(m).query(
+            variables=list(names), joint=True, show_progress=False
+        )
         assert all(factor.state_names[n] == [0, 1] for n in names)
         return np.transpose(factor.values, [factor.variables.index(n) for n in names])
 
@@ -249,8 +288,9 @@ def test_joint_distribution(label, scm, treatment, outcome):
     np.testing.assert_allclose(got, pgmpy_joint(model, observed), atol=TOL, rtol=0)
     # An explicit, shuffled subset (hidden variables allowed): axes follow the given order.
     subset = rng.sample(list(scm.names), rng.randint(1, len(scm.names)))
-    np.testing.assert_allclose(joint_distribution(scm, subset), pgmpy_joint(model, subset),
-                               atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        joint_distribution(scm, subset), pgmpy_joint(model, subset), atol=TOL, rtol=0
+    )
     # Under an intervention; the intervened variable's axis holds all mass at its value.
     do = {treatment: rng.randint(0, 1)}
     names = list(scm.names)

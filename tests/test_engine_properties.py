@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ladder.graphs import random_dag
-from ladder.inference import (
+from ladder.engine.graphs import random_dag
+from ladder.engine.inference import (
     ate,
     counterfactual,
     ett,
@@ -29,7 +29,7 @@ from ladder.inference import (
     probability_of_necessity,
     probability_of_sufficiency,
 )
-from ladder.scm import SCM, Variable, random_scm
+from ladder.engine.scm import SCM, Variable, random_scm
 
 try:
     from tests.references import joint_table, ref_probability
@@ -37,11 +37,15 @@ except ImportError:  # tests/ itself on sys.path
     from references import joint_table, ref_probability
 
 TOL = 1e-9
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
-PROBS = st.one_of(st.sampled_from([0.0, 1.0]),
-                  st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False))
+PROBS = st.one_of(
+    st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False)
+)
 
 
 @st.composite
@@ -87,6 +91,7 @@ def flip_coding(scm: SCM, x: str) -> SCM:
 
 # -- rung 3 ---------------------------------------------------------------------------------
 
+
 @SETTINGS
 @given(scms(), st.data())
 def test_counterfactual_consistency(case, data):
@@ -94,8 +99,9 @@ def test_counterfactual_consistency(case, data):
     scm, x, _ = case
     names = list(scm.names)
     v = data.draw(st.sampled_from([n for n in names if n != x]), label="V")
-    extra = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 1), max_size=2),
-                      label="E")
+    extra = data.draw(
+        st.dictionaries(st.sampled_from(names), st.integers(0, 1), max_size=2), label="E"
+    )
     table = joint_table(scm)
     for xv, vv in itertools.product((0, 1), repeat=2):
         evidence = {**extra, x: xv, v: vv}
@@ -128,11 +134,11 @@ def test_total_effect_decomposition(case):
             assert -1.0 - TOL <= value <= 1.0 + TOL
         dag = scm.graph
         if m not in nx.descendants(dag, x) or y not in nx.descendants(dag, m):
-            assert nie_ == pytest.approx(0.0, abs=TOL), m      # M_1 = M_0, or M does not act
+            assert nie_ == pytest.approx(0.0, abs=TOL), m  # M_1 = M_0, or M does not act
         cut = dag.copy()
         cut.remove_node(m)
         if not nx.has_path(cut, x, y):
-            assert nde_ == pytest.approx(0.0, abs=TOL), m      # M intercepts every X → Y path
+            assert nde_ == pytest.approx(0.0, abs=TOL), m  # M intercepts every X → Y path
 
 
 @SETTINGS
@@ -156,23 +162,29 @@ def test_counterfactual_reduces_to_rung2(case, data):
     P(Y_x | e) = P(Y | do(x), e)."""
     scm, _, _ = case
     names = list(scm.names)
-    do = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 1),
-                                   min_size=1, max_size=2), label="do")
+    do = data.draw(
+        st.dictionaries(st.sampled_from(names), st.integers(0, 1), min_size=1, max_size=2),
+        label="do",
+    )
     target = data.draw(st.sampled_from(names), label="target")
     assert counterfactual(scm, target, do) == pytest.approx(
-        ref_probability(scm, {target: 1}, do=do), abs=TOL)
+        ref_probability(scm, {target: 1}, do=do), abs=TOL
+    )
     dag = scm.graph
     downstream = set(do).union(*(nx.descendants(dag, d) for d in do))
     upstream = [n for n in names if n not in downstream]
     if upstream:
-        evidence = data.draw(st.dictionaries(st.sampled_from(upstream), st.integers(0, 1),
-                                             min_size=1, max_size=2), label="evidence")
+        evidence = data.draw(
+            st.dictionaries(st.sampled_from(upstream), st.integers(0, 1), min_size=1, max_size=2),
+            label="evidence",
+        )
         want = ref_probability(scm, {target: 1}, evidence, do)
         if want is not None:
             assert counterfactual(scm, target, do, evidence) == pytest.approx(want, abs=TOL)
 
 
 # -- rung 2 -----------------------------------------------------------------------------------
+
 
 @SETTINGS
 @given(scms(), st.data())
@@ -185,14 +197,16 @@ def test_do_on_a_root_is_conditioning(case, data):
         return
     for name in scm.names:
         assert marginal(scm, name, do={root: value}) == pytest.approx(
-            marginal(scm, name, {root: value}), abs=TOL)
+            marginal(scm, name, {root: value}), abs=TOL
+        )
     names = list(scm.names)
     cond = joint_distribution(scm, names)
     index = tuple(value if n == root else slice(None) for n in names)
     conditioned = np.zeros_like(cond)
     conditioned[index] = cond[index] / cond[index].sum()
-    np.testing.assert_allclose(joint_distribution(scm, names, do={root: value}), conditioned,
-                               atol=TOL, rtol=0)
+    np.testing.assert_allclose(
+        joint_distribution(scm, names, do={root: value}), conditioned, atol=TOL, rtol=0
+    )
 
 
 @SETTINGS
@@ -200,13 +214,15 @@ def test_do_on_a_root_is_conditioning(case, data):
 def test_no_effect_without_a_directed_path(case, data):
     scm, _, _ = case
     dag = scm.graph
-    pairs = [(a, b) for a in scm.names for b in scm.names
-             if a != b and a not in nx.ancestors(dag, b)]
+    pairs = [
+        (a, b) for a in scm.names for b in scm.names if a != b and a not in nx.ancestors(dag, b)
+    ]
     x, y = data.draw(st.sampled_from(pairs), label="(X, Y)")
     assert ate(scm, x, y) == pytest.approx(0.0, abs=1e-12)
     names = list(scm.names)
-    evidence = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 1),
-                                         max_size=2), label="evidence")
+    evidence = data.draw(
+        st.dictionaries(st.sampled_from(names), st.integers(0, 1), max_size=2), label="evidence"
+    )
     for xv in (0, 1):
         want = ref_probability(scm, {y: 1}, evidence)
         if want is not None:
@@ -215,6 +231,7 @@ def test_no_effect_without_a_directed_path(case, data):
 
 
 # -- everything is a probability ---------------------------------------------------------------
+
 
 @SETTINGS
 @given(scms(), st.data())
@@ -226,8 +243,9 @@ def test_results_are_probabilities(case, data):
     for _ in range(4):
         event = data.draw(assignment, label="event")
         evidence = data.draw(assignment, label="given")
-        do = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 1),
-                                       max_size=2), label="do")
+        do = data.draw(
+            st.dictionaries(st.sampled_from(names), st.integers(0, 1), max_size=2), label="do"
+        )
         do_table = joint_table(scm, do)
         if _possible(scm, evidence, do, table=do_table):
             p = probability(scm, event, evidence, do)
@@ -237,8 +255,10 @@ def test_results_are_probabilities(case, data):
         if do and _possible(scm, evidence, table=table):
             target = data.draw(st.sampled_from(names), label="target")
             assert 0.0 <= counterfactual(scm, target, do, evidence) <= 1.0
-    for fn, ev in ((probability_of_necessity, {x: 1, y: 1}),
-                   (probability_of_sufficiency, {x: 0, y: 0})):
+    for fn, ev in (
+        (probability_of_necessity, {x: 1, y: 1}),
+        (probability_of_sufficiency, {x: 0, y: 0}),
+    ):
         if _possible(scm, ev, table=table):
             assert 0.0 <= fn(scm, x, y) <= 1.0
     for value in (ate(scm, x, y), nde(scm, x, y, names[0]) if names[0] != x else 0.0):
@@ -255,14 +275,17 @@ def test_joint_distribution_is_consistent(case, data):
     assert joint.min() >= 0.0
     assert joint.sum() == pytest.approx(1.0, abs=TOL)
     np.testing.assert_allclose(joint, joint_table(scm), atol=TOL, rtol=0)
-    event = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 1), min_size=1,
-                                      max_size=3), label="event")
+    event = data.draw(
+        st.dictionaries(st.sampled_from(names), st.integers(0, 1), min_size=1, max_size=3),
+        label="event",
+    )
     index = tuple(event.get(n, slice(None)) for n in names)
     assert probability(scm, event) == pytest.approx(float(joint[index].sum()), abs=TOL)
-    evidence = data.draw(st.dictionaries(st.sampled_from(names), st.integers(0, 1),
-                                         min_size=1, max_size=2), label="given")
+    evidence = data.draw(
+        st.dictionaries(st.sampled_from(names), st.integers(0, 1), min_size=1, max_size=2),
+        label="given",
+    )
     den = float(joint[tuple(evidence.get(n, slice(None)) for n in names)].sum())
     if den > 1e-9 and all(event.get(k, v) == v for k, v in evidence.items()):
-        num = float(joint[tuple({**evidence, **event}.get(n, slice(None))
-                                for n in names)].sum())
+        num = float(joint[tuple({**evidence, **event}.get(n, slice(None)) for n in names)].sum())
         assert probability(scm, event, evidence) == pytest.approx(num / den, abs=1e-7)

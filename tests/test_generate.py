@@ -2,7 +2,7 @@
 
 One ``core`` set of 2,000 items (seed 0) is generated once per module; the tests read it.
 The contract's tables (rung and decision rule of each query type) are written out here
-again, so that the tests do not trust ``ladder.queries`` for what they check.
+again, so that the tests do not trust ``ladder.engine.queries`` for what they check.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ladder.generate import dumps, generate_items, item_id
-from ladder.naming import load_stories
-from ladder.specs import load_suite, parse_spec
+from ladder.generation.generate import dumps, generate_items, item_id
+from ladder.generation.naming import load_stories
+from ladder.generation.specs import load_suite, parse_spec
 
 N = 2000
 SEED = 0
@@ -69,6 +69,7 @@ def items(spec):
 
 # -- coverage -------------------------------------------------------------------------------------
 
+
 def test_every_contract_query_type_appears_in_core(items):
     assert {it["query_type"] for it in items} == set(CONTRACT)
     assert {it["query"]["type"] for it in items} == set(CONTRACT)
@@ -94,6 +95,7 @@ def test_core_yaml_cells_as_written(spec):
 
 
 # -- balance ---------------------------------------------------------------------------------------
+
 
 def _n_strata(spec, query_type: str) -> int:
     """How many (cell, verbalization, evidence) strata a query type has."""
@@ -137,10 +139,15 @@ def test_balance_within_every_stratum(items):
 
 
 def _backdoor_random_spec():
-    return parse_spec({"name": "bd3", "margin": 0.05, "verbalizations": ["symbolic"],
-                       "evidence": ["probabilities"],
-                       "cells": {"random": {"nodes": [3, 3], "density": 0.4,
-                                            "queries": ["backdoor_set"]}}})
+    return parse_spec(
+        {
+            "name": "bd3",
+            "margin": 0.05,
+            "verbalizations": ["symbolic"],
+            "evidence": ["probabilities"],
+            "cells": {"random": {"nodes": [3, 3], "density": 0.4, "queries": ["backdoor_set"]}},
+        }
+    )
 
 
 def test_backdoor_balance_on_small_random_dags():
@@ -153,6 +160,7 @@ def test_backdoor_balance_on_small_random_dags():
 
 
 # -- margin and answer ----------------------------------------------------------------------
+
 
 def test_margin(items, spec):
     for it in items:
@@ -175,6 +183,7 @@ def test_answer_follows_contract_rule(items):
 
 
 # -- the item contract ------------------------------------------------------------------------
+
 
 def _check_scm(scm: Any) -> None:
     assert isinstance(scm, dict) and scm["noise"] == "comonotone"
@@ -209,9 +218,19 @@ def _check_query(q: Any, scm: Mapping[str, Any]) -> None:
 
 
 def test_contract_fields_and_types(items, spec):
-    types = {"id": str, "task": str, "rung": int, "graph_family": str, "verbalization": str,
-             "scm": dict, "query": dict, "truth": float, "answer": str, "prompt": str,
-             "seed": int}
+    types = {
+        "id": str,
+        "task": str,
+        "rung": int,
+        "graph_family": str,
+        "verbalization": str,
+        "scm": dict,
+        "query": dict,
+        "truth": float,
+        "answer": str,
+        "prompt": str,
+        "seed": int,
+    }
     for it in items:
         for name, kind in types.items():
             assert type(it[name]) is kind, (it.get("index"), name, type(it[name]))
@@ -240,8 +259,9 @@ def test_slicing_fields_agree_with_the_item(items):
             assert it["story"].endswith("-anti")
         if "association_answer" in it:
             assert it["association_answer"] in ("yes", "no", None)
-            assert it["discordant"] == (it["association_answer"] is not None
-                                        and it["association_answer"] != it["answer"])
+            assert it["discordant"] == (
+                it["association_answer"] is not None and it["association_answer"] != it["answer"]
+            )
 
 
 def test_ids_unique_and_hash_of_task_seed_index(items):
@@ -252,8 +272,17 @@ def test_ids_unique_and_hash_of_task_seed_index(items):
         assert it["id"] == item_id(it["task"], it["seed"], i)
     # Pinned: a stable id never changes between versions of the generator.
     assert item_id("core", 0, 0) == "08e1934a6a73f9fa"
-    assert len({item_id("core", 0, 1), item_id("core", 1, 0), item_id("quick", 0, 0),
-                item_id("core", 0, 0)}) == 4
+    assert (
+        len(
+            {
+                item_id("core", 0, 1),
+                item_id("core", 1, 0),
+                item_id("quick", 0, 0),
+                item_id("core", 0, 0),
+            }
+        )
+        == 4
+    )
 
 
 def test_regenerating_item_i_gives_the_same_item(items, spec):
@@ -270,6 +299,7 @@ def test_no_duplicate_prompts(items):
 
 # -- determinism ----------------------------------------------------------------------------------
 
+
 def test_same_seed_byte_identical(items, spec):
     first = "".join(dumps(it) + "\n" for it in items).encode()
     second = "".join(dumps(it) + "\n" for it in generate_items(spec, seed=SEED, n=N)).encode()
@@ -284,6 +314,7 @@ def test_other_seed_other_items(items, spec):
 
 
 # -- prompts --------------------------------------------------------------------------------------
+
 
 def _word(name: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])")
@@ -329,11 +360,11 @@ def _joint(scm: Mapping[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """All 2**n assignments (rows) and their probabilities, by brute force."""
     names = [v["name"] for v in scm["variables"]]
     n = len(names)
-    bits = (np.arange(2 ** n)[:, None] >> np.arange(n - 1, -1, -1)) & 1
+    bits = (np.arange(2**n)[:, None] >> np.arange(n - 1, -1, -1)) & 1
     col = {name: bits[:, j] for j, name in enumerate(names)}
-    prob = np.ones(2 ** n)
+    prob = np.ones(2**n)
     for v in scm["variables"]:
-        row = np.zeros(2 ** n, dtype=int)
+        row = np.zeros(2**n, dtype=int)
         for p in v["parents"]:
             row = 2 * row + col[p]
         p1 = np.asarray(v["cpt"])[row]
@@ -369,18 +400,17 @@ def _joint_from_statements(prompt: str) -> tuple[list[str], np.ndarray, np.ndarr
     each ``P(V=1 | conditions)`` is one factor of the chain rule in the stated order."""
     factors: dict[str, dict[tuple[tuple[str, int], ...], float]] = {}
     for target, cond, shown in _STATED.findall(question_free(prompt)):
-        key = tuple((c.split("=")[0], int(c.split("=")[1])) for c in filter(None,
-                                                                             cond.split(", ")))
+        key = tuple((c.split("=")[0], int(c.split("=")[1])) for c in filter(None, cond.split(", ")))
         factors.setdefault(target, {})[key] = float(shown)
     names = list(factors)
     n = len(names)
-    bits = (np.arange(2 ** n)[:, None] >> np.arange(n - 1, -1, -1)) & 1
+    bits = (np.arange(2**n)[:, None] >> np.arange(n - 1, -1, -1)) & 1
     col = {name: bits[:, j] for j, name in enumerate(names)}
-    prob = np.ones(2 ** n)
+    prob = np.ones(2**n)
     for target, table in factors.items():
-        p1 = np.full(2 ** n, np.nan)
+        p1 = np.full(2**n, np.nan)
         for key, value in table.items():
-            mask = np.ones(2 ** n, dtype=bool)
+            mask = np.ones(2**n, dtype=bool)
             for var, val in key:
                 mask &= col[var] == val
             p1[mask] = value
@@ -400,8 +430,9 @@ def test_answer_recoverable_from_the_stated_numbers(items):
         q = it["query"]
         if it["verbalization"] != "symbolic" or it["evidence"] != "probabilities":
             continue
-        if not (it["rung"] == 1 or (q["type"] == "ate"
-                                    and it["graph_family"] in ("iv", "frontdoor"))):
+        if not (
+            it["rung"] == 1 or (q["type"] == "ate" and it["graph_family"] in ("iv", "frontdoor"))
+        ):
             continue
         names, bits, prob = _joint_from_statements(it["prompt"])
         col = {name: bits[:, j] for j, name in enumerate(names)}
@@ -419,9 +450,11 @@ def test_answer_recoverable_from_the_stated_numbers(items):
             m = "M"
             value = sum(
                 (p(m, {x: xv}) if mv else 1 - p(m, {x: xv}))
-                * sum(p(y, {x: xp, m: mv}) * (p(x, {}) if xp else 1 - p(x, {}))
-                      for xp in (0, 1)) * (1 if xv else -1)
-                for xv in (0, 1) for mv in (0, 1))
+                * sum(p(y, {x: xp, m: mv}) * (p(x, {}) if xp else 1 - p(x, {})) for xp in (0, 1))
+                * (1 if xv else -1)
+                for xv in (0, 1)
+                for mv in (0, 1)
+            )
         else:  # a contrast: correlation, explaining_away, or the iv instrument's effect
             value = p(y, {**given, x: 1}) - p(y, {**given, x: 0})
         assert contract_answer(q, value) == it["answer"], (it["index"], value, it["truth"])
@@ -436,25 +469,33 @@ def _stated_numbers(prompt: str) -> set[str]:
 
 
 def _probability_items(items):
-    return [it for it in items
-            if CONTRACT[it["query_type"]][1] == "probability" and it["evidence"] == "probabilities"]
+    return [
+        it
+        for it in items
+        if CONTRACT[it["query_type"]][1] == "probability" and it["evidence"] == "probabilities"
+    ]
 
 
 def test_probability_truth_is_not_exactly_a_stated_number(items):
     pool = _probability_items(items)
     assert len(pool) > 200
     for it in pool:
-        assert all(abs(it["truth"] - float(s)) > 1e-9 for s in _stated_numbers(it["prompt"])), (
-            it["index"])
+        assert all(abs(it["truth"] - float(s)) > 1e-9 for s in _stated_numbers(it["prompt"])), it[
+            "index"
+        ]
 
 
 def test_probability_truth_rounded_is_not_a_stated_number(items):
-    clashes = [(it["index"], round(it["truth"], 4)) for it in _probability_items(items)
-               if f"{it['truth']:.2f}" in _stated_numbers(it["prompt"])]
+    clashes = [
+        (it["index"], round(it["truth"], 4))
+        for it in _probability_items(items)
+        if f"{it['truth']:.2f}" in _stated_numbers(it["prompt"])
+    ]
     assert not clashes, f"{len(clashes)} items: {clashes[:5]}"
 
 
 # -- no slicing field predicts the answer ----------------------------------------------------
+
 
 @pytest.mark.parametrize("field", ["verbalization", "evidence"])
 def test_no_slicing_field_predicts_the_answer(items, field):
@@ -476,7 +517,7 @@ def test_no_slicing_field_predicts_the_answer(items, field):
 
 
 def test_polarity_does_not_predict_the_answer(items):
-    """"more likely" / "less likely" wording is not a shortcut to the answer."""
+    """ "more likely" / "less likely" wording is not a shortcut to the answer."""
     groups: dict[tuple, Counter[str]] = defaultdict(Counter)
     for it in items:
         if CONTRACT[it["query_type"]][1] != "indicator" and it["query_type"] != "collider_bias":
@@ -493,4 +534,3 @@ def test_every_family_uses_every_spec_verbalization(items, spec):
     for family in spec.cells:
         assert seen[family] == set(spec.verbalizations), family
     assert seen["random"] == {"nonsense", "symbolic"}
-

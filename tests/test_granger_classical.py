@@ -83,8 +83,12 @@ def test_determinism_and_shape(condition: str, params: dict) -> None:
 
 def test_truth_flags() -> None:
     kw = dict(length=100, lag=1, seed=0)
-    expected = {"x->y": (True, False), "y->x": (False, True), "both": (True, True),
-                "none": (False, False)}
+    expected = {
+        "x->y": (True, False),
+        "y->x": (False, True),
+        "both": (True, True),
+        "none": (False, False),
+    }
     for direction, truth in expected.items():
         s = var_series(coupling=0.3, direction=direction, **kw)
         assert (s.true_x_causes_y, s.true_y_causes_x) == truth
@@ -108,8 +112,14 @@ def test_series_arrays_read_only() -> None:
 def test_hidden_driver_not_in_data() -> None:
     s = hidden_driver_series(100, 0.8, 1, seed=3)
     assert s.params["hidden_driver"] is True
-    assert set(s.to_dict()) == {"condition", "params", "true_x_causes_y", "true_y_causes_x",
-                                "x", "y"}
+    assert set(s.to_dict()) == {
+        "condition",
+        "params",
+        "true_x_causes_y",
+        "true_y_causes_x",
+        "x",
+        "y",
+    }
 
 
 def test_intervened_x_is_iid_and_independent_of_y() -> None:
@@ -218,9 +228,12 @@ def test_infeasible_is_untestable_not_raised() -> None:
 def test_fast_ftest_matches_statsmodels() -> None:
     rng = np.random.default_rng(2024)
     for lag in (1, 2, 3, 4):
-        series = [var_series(int(rng.integers(40, 160)), float(c), lag, "x->y",
-                             seed=int(rng.integers(2**31)))
-                  for c in rng.choice([0.0, 0.05, 0.2], size=12)]
+        series = [
+            var_series(
+                int(rng.integers(40, 160)), float(c), lag, "x->y", seed=int(rng.integers(2**31))
+            )
+            for c in rng.choice([0.0, 0.05, 0.2], size=12)
+        ]
         for s in series:
             fast = ftest_fast(s.x, s.y, lag)
             f_sm, p_sm = sm_ftest(s.x, s.y, lag)

@@ -115,8 +115,9 @@ def test_prequential_matches_direct_least_squares() -> None:
     f = np.array([1, y[t - 1], y[t - 2], x[t - 1], x[t - 2]])
     var = s2 * (1 + f @ np.linalg.solve(F.T @ F, f))
     mu, sd = f @ beta, math.sqrt(var)
-    expected = math.log(stats.norm.cdf((y[t] + 0.5 - mu) / sd)
-                        - stats.norm.cdf((y[t] - 0.5 - mu) / sd))
+    expected = math.log(
+        stats.norm.cdf((y[t] + 0.5 - mu) / sd) - stats.norm.cdf((y[t] - 0.5 - mu) / sd)
+    )
     assert lp[t] == pytest.approx(expected, abs=1e-6)
     del rng
 
@@ -213,14 +214,13 @@ def test_tiny_model_runs_through_hf_scorer(tiny_model) -> None:
 
 def test_hf_scorer_sums_digit_tokens(tiny_model) -> None:
     """The span log-prob equals the sum of the digit tokens' log-probs."""
-    from ladder.models.scoring import encode, token_logprobs
+    from ladder.harness.models.scoring import encode, token_logprobs
 
     ser = serialize(np.array([0.0, 5.0, 9.0, 3.0]), np.array([9.0, 1.0, 4.0, 7.0]), digits=2)
     ids = encode(tiny_model, ser.text)
     a, b = ser.y_spans[2]
     got = hf_scorer(tiny_model)([ser.text], [[(a, b)]])[0][0]
-    enc = tiny_model.tokenizer(ser.text, add_special_tokens=False,
-                               return_offsets_mapping=True)
+    enc = tiny_model.tokenizer(ser.text, add_special_tokens=False, return_offsets_mapping=True)
     shift = len(ids) - len(enc["input_ids"])
     pos = [j + shift for j, (s0, e0) in enumerate(enc["offset_mapping"]) if a <= s0 and e0 <= b]
     assert len(pos) == 2  # "0", "9" ... one token per digit for 2-digit values here
@@ -250,13 +250,25 @@ def test_kappa_and_auc_by_hand() -> None:
     assert agreement([True, False], [True, True]) == 0.5
 
 
-def _record(cond: str, coupling: float, sm_p: float, model_p: float, truth: bool,
-            **extra) -> dict:
-    return {"condition": cond, "coupling": coupling, "lag": 1, "length": 50, "truth": truth,
-            "testable": True, "sm_p": sm_p, "sm_reject": sm_p < 0.05, "model_p": model_p,
-            "model_reject": model_p <= 0.05, "te_m": 0.1 * (1 - model_p), "te_gauss": 0.1,
-            "p_yes": extra.pop("p_yes", None), "hidden_driver": cond == "hidden_driver",
-            "nonstationary": cond == "random_walk", **extra}
+def _record(cond: str, coupling: float, sm_p: float, model_p: float, truth: bool, **extra) -> dict:
+    return {
+        "condition": cond,
+        "coupling": coupling,
+        "lag": 1,
+        "length": 50,
+        "truth": truth,
+        "testable": True,
+        "sm_p": sm_p,
+        "sm_reject": sm_p < 0.05,
+        "model_p": model_p,
+        "model_reject": model_p <= 0.05,
+        "te_m": 0.1 * (1 - model_p),
+        "te_gauss": 0.1,
+        "p_yes": extra.pop("p_yes", None),
+        "hidden_driver": cond == "hidden_driver",
+        "nonstationary": cond == "random_walk",
+        **extra,
+    }
 
 
 def test_compare_cells_and_summary() -> None:
@@ -271,7 +283,11 @@ def test_compare_cells_and_summary() -> None:
     ]
     cells = compare_cells(recs)
     assert [(c["condition"], c["coupling"]) for c in cells] == [
-        ("var", 0.0), ("var", 0.5), ("hidden_driver", 0.9), ("random_walk", 0.0)]
+        ("var", 0.0),
+        ("var", 0.5),
+        ("hidden_driver", 0.9),
+        ("random_walk", 0.0),
+    ]
     var5 = cells[1]
     assert var5["sm_reject_rate"] == 0.5 and var5["model_reject_rate"] == 1.0
     # positives sm scores 0.999, 0.8 vs negatives 0.5, 0.99 -> pairs won: 2 + 1 = 3 of 4
@@ -293,28 +309,38 @@ def test_compare_cells_and_summary() -> None:
 # --------------------------------------------------------------------------- grids
 
 
-_BASE = {"name": "t", "conditions": ["var"], "couplings": [0.0, 0.5], "lags": [1],
-         "lengths": [40], "series_per_cell": 2, "surrogates": 19}
+_BASE = {
+    "name": "t",
+    "conditions": ["var"],
+    "couplings": [0.0, 0.5],
+    "lags": [1],
+    "lengths": [40],
+    "series_per_cell": 2,
+    "surrogates": 19,
+}
 
 
-@pytest.mark.parametrize("change,message", [
-    ({"colour": "red"}, "unknown field 'colour'.*allowed: name, conditions"),
-    ({"conditions": ["var", "magic"]}, "unknown condition 'magic'"),
-    ({"lags": [13]}, "lag 13 is too long for a series of length 40"),
-    ({"surrogates": 9}, "at least 19 are needed"),
-    ({"burn_in": 35}, "fewer than 10 scored steps"),
-    ({"couplings": [0.0, float("nan")]}, "finite number"),
-    ({"couplings": {"nope": [0.1]}}, "not in conditions"),
-    ({"couplings": [0, 0.0]}, "repeated values"),
-    ({"lengths": [5]}, "lengths entry must be >= 10"),
-    ({"digits": 9}, "digits must be from 1 to 6"),
-    ({"surrogate_kind": "shuffle"}, "surrogate_kind"),
-    ({"condition_params": {"var": {"flavour": 1}}}, r"unknown parameter\(s\) \['flavour'\]"),
-    ({"couplings": [0.9], "condition_params": {"var": {"direction": "both"}}}, "explosive"),
-    ({"series_per_cell": 0}, "series_per_cell must be >= 1"),
-    ({"alpha": 1.5}, "alpha"),
-    ({"verbal": "yes"}, "verbal"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"colour": "red"}, "unknown field 'colour'.*allowed: name, conditions"),
+        ({"conditions": ["var", "magic"]}, "unknown condition 'magic'"),
+        ({"lags": [13]}, "lag 13 is too long for a series of length 40"),
+        ({"surrogates": 9}, "at least 19 are needed"),
+        ({"burn_in": 35}, "fewer than 10 scored steps"),
+        ({"couplings": [0.0, float("nan")]}, "finite number"),
+        ({"couplings": {"nope": [0.1]}}, "not in conditions"),
+        ({"couplings": [0, 0.0]}, "repeated values"),
+        ({"lengths": [5]}, "lengths entry must be >= 10"),
+        ({"digits": 9}, "digits must be from 1 to 6"),
+        ({"surrogate_kind": "shuffle"}, "surrogate_kind"),
+        ({"condition_params": {"var": {"flavour": 1}}}, r"unknown parameter\(s\) \['flavour'\]"),
+        ({"couplings": [0.9], "condition_params": {"var": {"direction": "both"}}}, "explosive"),
+        ({"series_per_cell": 0}, "series_per_cell must be >= 1"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"verbal": "yes"}, "verbal"),
+    ],
+)
 def test_grid_validation_errors(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_grid({**_BASE, **change})
@@ -344,10 +370,19 @@ def test_builtin_grids_load() -> None:
 
 
 def _small_grid() -> object:
-    return parse_grid({"name": "tiny", "conditions": ["var", "hidden_driver"],
-                       "couplings": {"var": [0.0, 0.6], "hidden_driver": [0.9]},
-                       "lags": [1], "lengths": [40], "series_per_cell": 2, "surrogates": 19,
-                       "digits": 2, "verbal": True})
+    return parse_grid(
+        {
+            "name": "tiny",
+            "conditions": ["var", "hidden_driver"],
+            "couplings": {"var": [0.0, 0.6], "hidden_driver": [0.9]},
+            "lags": [1],
+            "lengths": [40],
+            "series_per_cell": 2,
+            "surrogates": 19,
+            "digits": 2,
+            "verbal": True,
+        }
+    )
 
 
 def _strip(records: list[dict]) -> list[dict]:
@@ -360,8 +395,7 @@ def test_resume_gives_the_same_records(tmp_path) -> None:
     assert full["status"] == "complete" and full["n_done"] == 6
     reference = _strip(read_records(tmp_path / "a" / "series.jsonl"))
 
-    part = run_granger(make_backend("linear-oracle"), grid, tmp_path / "b", limit=3,
-                       progress=False)
+    part = run_granger(make_backend("linear-oracle"), grid, tmp_path / "b", limit=3, progress=False)
     assert part["status"] == "partial"
     path = tmp_path / "b" / "series.jsonl"
     lines = path.read_text().splitlines(keepends=True)
@@ -369,19 +403,22 @@ def test_resume_gives_the_same_records(tmp_path) -> None:
     assert len(read_records(path)) == 2
     with pytest.raises(ValueError, match="already holds a Granger run"):
         run_granger(make_backend("linear-oracle"), grid, tmp_path / "b", progress=False)
-    done = run_granger(make_backend("linear-oracle"), grid, tmp_path / "b", resume=True,
-                       progress=False)
+    done = run_granger(
+        make_backend("linear-oracle"), grid, tmp_path / "b", resume=True, progress=False
+    )
     assert done["status"] == "complete"
     resumed = _strip(read_records(path))
     assert sorted(resumed, key=lambda r: r["id"]) == sorted(reference, key=lambda r: r["id"])
     assert done["cells"] == full["cells"]
     other = parse_grid({**_BASE, "name": "other"})
     with pytest.raises(ValueError, match="grid differs"):
-        run_granger(make_backend("linear-oracle"), other, tmp_path / "b", resume=True,
-                    progress=False)
+        run_granger(
+            make_backend("linear-oracle"), other, tmp_path / "b", resume=True, progress=False
+        )
     with pytest.raises(ValueError, match=r"nothing to resume|not a Granger run"):
-        run_granger(make_backend("linear-oracle"), grid, tmp_path / "c", resume=True,
-                    progress=False)
+        run_granger(
+            make_backend("linear-oracle"), grid, tmp_path / "c", resume=True, progress=False
+        )
 
 
 def test_run_files_schema(tmp_path) -> None:
@@ -397,7 +434,8 @@ def test_run_files_schema(tmp_path) -> None:
         assert r["p_yes"] is None  # the stand-in has no words
         assert r["oracle_lag"] >= 1 and r["tokens"] > 0
         assert r["model_p"] in {k / 20 for k in range(1, 21)} or math.isclose(
-            r["model_p"] * 20, round(r["model_p"] * 20))
+            r["model_p"] * 20, round(r["model_p"] * 20)
+        )
         assert r["truth"] == (r["condition"] == "var" and r["coupling"] > 0)
     assert results["summary"]["fpr"]["hidden_driver"]["n"] == 2
 
@@ -406,13 +444,20 @@ def test_untestable_series_is_recorded(tmp_path, monkeypatch) -> None:
     from ladder.granger import probe
 
     def infeasible(series, alpha=0.05):
-        return {"testable": False, "reason": "x->y: InfeasibleTestError: singular", "lag": None,
-                "n_diff": 0, "tests": {}, "verdict": {"x->y": None, "y->x": None},
-                "te_gauss": {"x->y": None, "y->x": None}}
+        return {
+            "testable": False,
+            "reason": "x->y: InfeasibleTestError: singular",
+            "lag": None,
+            "n_diff": 0,
+            "tests": {},
+            "verdict": {"x->y": None, "y->x": None},
+            "te_gauss": {"x->y": None, "y->x": None},
+        }
 
     monkeypatch.setattr(probe, "classical_verdicts", infeasible)
-    results = run_granger(make_backend("linear-oracle"), _small_grid(), tmp_path,
-                          progress=False, limit=2)
+    results = run_granger(
+        make_backend("linear-oracle"), _small_grid(), tmp_path, progress=False, limit=2
+    )
     records = read_records(tmp_path / "series.jsonl")
     assert all(not r["testable"] and r["sm_reject"] is None for r in records)
     assert all("InfeasibleTestError" in r["reason"] for r in records)
@@ -421,37 +466,76 @@ def test_untestable_series_is_recorded(tmp_path, monkeypatch) -> None:
 
 
 def test_command_handle(tmp_path) -> None:
-    from ladder.granger.command import configure, handle
+    from ladder.commands.granger import configure, handle
 
     parser = argparse.ArgumentParser()
     configure(parser)
     grid_file = tmp_path / "g.yaml"
-    grid_file.write_text("name: g\nconditions: [var]\ncouplings: [0.0, 0.6]\nlags: [1]\n"
-                         "lengths: [40]\nseries_per_cell: 1\nsurrogates: 19\ndigits: 2\n")
+    grid_file.write_text(
+        "name: g\nconditions: [var]\ncouplings: [0.0, 0.6]\nlags: [1]\n"
+        "lengths: [40]\nseries_per_cell: 1\nsurrogates: 19\ndigits: 2\n"
+    )
     out = tmp_path / "run"
-    args = parser.parse_args(["--model", "linear-oracle", "--grid", str(grid_file),
-                              "--out", str(out), "--quiet"])
+    args = parser.parse_args(
+        ["--model", "linear-oracle", "--grid", str(grid_file), "--out", str(out), "--quiet"]
+    )
     assert handle(args) == 0
     assert (out / "granger.json").is_file() and len(read_records(out / "series.jsonl")) == 2
     with pytest.raises(ValueError, match="already holds"):
         handle(args)
-    assert handle(parser.parse_args(["--model", "linear-oracle", "--grid", str(grid_file),
-                                     "--out", str(out), "--resume", "--quiet"])) == 0
+    assert (
+        handle(
+            parser.parse_args(
+                [
+                    "--model",
+                    "linear-oracle",
+                    "--grid",
+                    str(grid_file),
+                    "--out",
+                    str(out),
+                    "--resume",
+                    "--quiet",
+                ]
+            )
+        )
+        == 0
+    )
     with pytest.raises(ValueError, match="--limit"):
         handle(parser.parse_args(["--model", "linear-oracle", "--limit", "0"]))
     with pytest.raises(ValueError, match="neither a built-in grid"):
         handle(parser.parse_args(["--model", "linear-oracle", "--grid", "nope"]))
     with pytest.raises(ValueError, match="nothing to resume"):
-        handle(parser.parse_args(["--model", "linear-oracle", "--grid", str(grid_file),
-                                  "--out", str(tmp_path / "none"), "--resume"]))
+        handle(
+            parser.parse_args(
+                [
+                    "--model",
+                    "linear-oracle",
+                    "--grid",
+                    str(grid_file),
+                    "--out",
+                    str(tmp_path / "none"),
+                    "--resume",
+                ]
+            )
+        )
 
 
 def test_hf_backend_run_with_tiny_model(tmp_path, tiny_chat_model) -> None:
     from ladder.granger.probe import hf_backend
 
-    grid = parse_grid({"name": "t", "conditions": ["var"], "couplings": [0.5], "lags": [1],
-                       "lengths": [20], "burn_in": 5, "series_per_cell": 1,
-                       "surrogates": 19, "digits": 2})
+    grid = parse_grid(
+        {
+            "name": "t",
+            "conditions": ["var"],
+            "couplings": [0.5],
+            "lags": [1],
+            "lengths": [20],
+            "burn_in": 5,
+            "series_per_cell": 1,
+            "surrogates": 19,
+            "digits": 2,
+        }
+    )
     results = run_granger(hf_backend(tiny_chat_model), grid, tmp_path, progress=False)
     (record,) = read_records(tmp_path / "series.jsonl")
     assert 0 < record["p_yes"] < 1 and np.isfinite(record["te_m"])
@@ -472,8 +556,9 @@ def test_invalid_series_is_recorded_not_fatal() -> None:
 
 
 def test_verbal_prompt_wording() -> None:
-    ser = serialize(np.array([0.0, 1.0, 2.0]), np.array([2.0, 0.0, 1.0]), digits=2,
-                    order="xy", header="S:\n")
+    ser = serialize(
+        np.array([0.0, 1.0, 2.0]), np.array([2.0, 0.0, 1.0]), digits=2, order="xy", header="S:\n"
+    )
     q = verbal_prompt(ser)
-    assert ser.text[len("S:\n"):] in q and '"X,Y;"' in q and "0 to 99" in q
+    assert ser.text[len("S:\n") :] in q and '"X,Y;"' in q and "0 to 99" in q
     assert "3 time steps" in q and q.endswith("Answer Yes or No.")

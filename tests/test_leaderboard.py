@@ -19,7 +19,7 @@ from test_report import (
     write_run,
 )
 
-from ladder.leaderboard import (
+from ladder.analysis.leaderboard import (
     LeaderboardError,
     build_leaderboard,
     leaderboard_headline,
@@ -27,7 +27,7 @@ from ladder.leaderboard import (
 )
 
 STRONG = {1: 36, 2: 30, 3: 26}  # 92 / 120
-NEAR = {1: 35, 2: 29, 3: 26}     # 90 / 120: a lead of 2 items, not significant
+NEAR = {1: 35, 2: 29, 3: 26}  # 90 / 120: a lead of 2 items, not significant
 
 
 @pytest.fixture
@@ -38,8 +38,13 @@ def runs(tmp_path):
         "strong": write_run(tmp_path, "strong-model", items, pattern(items, STRONG)),
         "near": write_run(tmp_path, "near-model", items, pattern(items, NEAR)),
         "truth": write_run(tmp_path, "truth-oracle", items, [True] * 120, kind="baseline"),
-        "assoc": write_run(tmp_path, "association-oracle", items,
-                           pattern(items, ASSOC_RIGHT, shift=5), kind="baseline"),
+        "assoc": write_run(
+            tmp_path,
+            "association-oracle",
+            items,
+            pattern(items, ASSOC_RIGHT, shift=5),
+            kind="baseline",
+        ),
     }
     return dirs
 
@@ -48,14 +53,21 @@ def test_ranking_accuracy_and_mcnemar(runs):
     d = runs
     board = build_leaderboard([d["weak"], d["near"], d["strong"], d["truth"], d["assoc"]])
     order = [e.run.name for e in board.entries]
-    assert order == ["truth-oracle", "association-oracle", "strong-model", "near-model",
-                     "weak-model"]  # 1.000, 0.817, 0.767, 0.750, 0.600
+    assert order == [
+        "truth-oracle",
+        "association-oracle",
+        "strong-model",
+        "near-model",
+        "weak-model",
+    ]  # 1.000, 0.817, 0.767, 0.750, 0.600
     by = {e.run.name: e for e in board.entries}
     strong = by["strong-model"]
     assert strong.overall["accuracy"] == pytest.approx(92 / 120)
     low, high = wilson(92, 120)
-    assert (strong.overall["ci_low"], strong.overall["ci_high"]) == (pytest.approx(low),
-                                                                     pytest.approx(high))
+    assert (strong.overall["ci_low"], strong.overall["ci_high"]) == (
+        pytest.approx(low),
+        pytest.approx(high),
+    )
     # each row is tested against the next with McNemar on the same items
     for upper, lower in zip(board.entries, board.entries[1:], strict=False):
         a = [s["correct"] for s in upper.run.samples]
@@ -80,7 +92,7 @@ def test_exact_binomial_case_and_ns_mark(runs):
     assert first.run.name == "strong-model"
     # strong is right on a superset of near's items: b = 2 discordant, c = 0
     assert (first.vs_next.b, first.vs_next.c, first.vs_next.method) == (2, 0, "exact")
-    assert first.vs_next.p_value == pytest.approx(2 * 0.5 ** 2)  # 2 * P(Bin(2, ½) = 0)
+    assert first.vs_next.p_value == pytest.approx(2 * 0.5**2)  # 2 * P(Bin(2, ½) = 0)
     assert "| 1 (n.s.) | strong-model |" in board.markdown
     assert "| 2 | near-model |" in board.markdown
 
@@ -131,8 +143,9 @@ def test_write_markdown_and_csv(runs, tmp_path):
 def test_refuses_different_items(runs, tmp_path):
     d = runs
     other_items = make_items(task="other-suite")
-    other = write_run(tmp_path / "elsewhere", "other-model", other_items,
-                      pattern(other_items, MODEL_RIGHT))
+    other = write_run(
+        tmp_path / "elsewhere", "other-model", other_items, pattern(other_items, MODEL_RIGHT)
+    )
     with pytest.raises(LeaderboardError) as info:
         build_leaderboard([d["strong"], other])
     message = str(info.value)
@@ -149,8 +162,15 @@ def test_refuses_different_items(runs, tmp_path):
 def test_partial_run_warning_and_duplicates(runs, tmp_path):
     d = runs
     items = make_items()
-    partial = write_run(tmp_path, "weak-model", items, pattern(items, MODEL_RIGHT),
-                        stamp="20260102T000000Z", status="partial", n_samples=50)
+    partial = write_run(
+        tmp_path,
+        "weak-model",
+        items,
+        pattern(items, MODEL_RIGHT),
+        stamp="20260102T000000Z",
+        status="partial",
+        n_samples=50,
+    )
     board = build_leaderboard([d["weak"], partial])
     assert any("partial: 50 of 120 items scored" in w for w in board.warnings)
     labels = sorted(e.label for e in board.entries)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 def smollm2():
     import torch
 
-    from ladder.models import load_model
+    from ladder.harness.models import load_model
 
     torch.manual_seed(0)
     return load_model(None)
@@ -39,7 +39,7 @@ def test_embedded_default_is_smollm2(smollm2):
 
 
 def test_trivial_question_scores(smollm2):
-    from ladder.models import encode, format_prompt, naive_option_logprobs, score_options
+    from ladder.harness.models import encode, format_prompt, naive_option_logprobs, score_options
 
     prompt = format_prompt(smollm2, "Is the sky blue on a clear day? Answer yes or no.", True)
     ids = encode(smollm2, prompt)
@@ -60,7 +60,7 @@ def test_trivial_question_scores(smollm2):
 def test_cached_copy_logits_equal_gguf(smollm2):
     import torch
 
-    from ladder.models import embedded
+    from ladder.harness.models import embedded
 
     gguf, _ = embedded.SMOLLM2.locate()
     assert gguf is not None
@@ -77,14 +77,14 @@ def _gemma_ready() -> bool:
         return False
     if os.environ.get("LADDER_TEST_GEMMA") == "1":
         return True
-    from ladder.models import embedded
+    from ladder.harness.models import embedded
 
     return (embedded.converted_dir("gemma-3-270m") / embedded.META_FILE).is_file()
 
 
 @pytest.mark.skipif(not _gemma_ready(), reason="Gemma package or its converted cache is absent")
 def test_gemma_bos_and_scores():
-    from ladder.models import ScoringError, encode, format_prompt, load_model, score_options
+    from ladder.harness.models import ScoringError, encode, format_prompt, load_model, score_options
 
     gemma = load_model("gemma-3-270m")
     assert gemma.source == "embedded" and not gemma.chat_template

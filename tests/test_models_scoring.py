@@ -1,4 +1,4 @@
-"""Fast tests of ladder.models on tiny random-init models (no downloads)."""
+"""Fast tests of ladder.harness.models on tiny random-init models (no downloads)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from ladder.models import (
+from ladder.harness.models import (
     ModelLoadError,
     OptionScores,
     ScoringError,
@@ -26,7 +26,7 @@ from ladder.models import (
     span_logprobs,
     token_logprobs,
 )
-from ladder.models import scoring as scoring_mod
+from ladder.harness.models import scoring as scoring_mod
 
 STORY = (
     "Imagine a self-contained world with three variables: rain, sprinkler and wet grass. "
@@ -308,7 +308,7 @@ def test_missing_gguf_file_names_the_path(tmp_path):
 
 def test_unknown_model_id_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from ladder.models import loading
+    from ladder.harness.models import loading
 
     loading.hub_reachable.cache_clear()
     start = time.perf_counter()
@@ -362,7 +362,7 @@ def test_local_folder_load_and_fingerprint(tiny_model, tmp_path, monkeypatch):
 
 
 def test_interrupted_conversion_leaves_no_cache(tmp_path, monkeypatch):
-    from ladder.models import embedded
+    from ladder.harness.models import embedded
 
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"not really a gguf")

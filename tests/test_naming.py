@@ -1,4 +1,4 @@
-"""Tests for ladder.naming: stories, the four verbalizations and the dispatcher."""
+"""Tests for ladder.generation.naming: stories, the four verbalizations and the dispatcher."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ladder import naming
-from ladder.graphs import FAMILIES, get_family, random_dag
-from ladder.naming import (
+from ladder.engine.graphs import FAMILIES, get_family, random_dag
+from ladder.generation import naming
+from ladder.generation.naming import (
     NONSENSE_PATTERN,
     STOP_WORDS,
     VERBALIZATIONS,
@@ -37,6 +37,7 @@ ALL_STORIES = [s for stories in STORIES.values() for s in stories]
 
 
 # ------------------------------------------------------------------------- stories
+
 
 def test_story_counts() -> None:
     assert len(ALL_STORIES) >= 36
@@ -92,11 +93,18 @@ def test_story_variables_are_read_only() -> None:
 
 # ----------------------------------------------------------------- parse_stories
 
+
 def _raw(**overrides: object) -> dict:
-    story = {"id": "s", "unit": "cat", "setting": "a study of cats", "variables": {
-        "X": ["x", "the cat is x", "the cat is not x"],
-        "M": ["m", "the cat is m", "the cat is not m"],
-        "Y": ["y", "the cat's tail is y", "the cat's tail is not y"]}}
+    story = {
+        "id": "s",
+        "unit": "cat",
+        "setting": "a study of cats",
+        "variables": {
+            "X": ["x", "the cat is x", "the cat is not x"],
+            "M": ["m", "the cat is m", "the cat is not m"],
+            "Y": ["y", "the cat's tail is y", "the cat's tail is not y"],
+        },
+    }
     story.update(overrides)
     return {"chain": [story]}
 
@@ -106,21 +114,45 @@ def test_parse_accepts_valid() -> None:
     assert story.variables["Y"].true == "the cat's tail is y"
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ({"loop": []}, "unknown graph family"),
-    (_raw(variables={"X": ["x", "the cat is x", "the cat is not x"]}), "observed nodes"),
-    (_raw(variables={"X": ["x", "the cat is x", "the cat is not x"],
-                     "M": ["m", "the cat is m", "the cat is not m"],
-                     "Y": ["y", "the cat is x", "the cat is not y"]}), "more than once"),
-    (_raw(variables={"X": ["x", "the cat is x", "the cat is not x"],
-                     "M": ["m", "the cat is m", "the cat is not m"],
-                     "Y": ["y", "a dog is y", "the cat is not y"]}), "must start with"),
-    (_raw(variables={"X": ["x", "the cat is x"],
-                     "M": ["m", "the cat is m", "the cat is not m"],
-                     "Y": ["y", "the cat is y", "the cat is not y"]}), "three non-empty"),
-    (_raw(colour="red"), "unknown keys"),
-    (_raw(unit=""), "'unit'"),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"loop": []}, "unknown graph family"),
+        (_raw(variables={"X": ["x", "the cat is x", "the cat is not x"]}), "observed nodes"),
+        (
+            _raw(
+                variables={
+                    "X": ["x", "the cat is x", "the cat is not x"],
+                    "M": ["m", "the cat is m", "the cat is not m"],
+                    "Y": ["y", "the cat is x", "the cat is not y"],
+                }
+            ),
+            "more than once",
+        ),
+        (
+            _raw(
+                variables={
+                    "X": ["x", "the cat is x", "the cat is not x"],
+                    "M": ["m", "the cat is m", "the cat is not m"],
+                    "Y": ["y", "a dog is y", "the cat is not y"],
+                }
+            ),
+            "must start with",
+        ),
+        (
+            _raw(
+                variables={
+                    "X": ["x", "the cat is x"],
+                    "M": ["m", "the cat is m", "the cat is not m"],
+                    "Y": ["y", "the cat is y", "the cat is not y"],
+                }
+            ),
+            "three non-empty",
+        ),
+        (_raw(colour="red"), "unknown keys"),
+        (_raw(unit=""), "'unit'"),
+    ],
+)
 def test_parse_rejects(raw: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_stories(raw)
@@ -134,6 +166,7 @@ def test_parse_rejects_duplicate_ids() -> None:
 
 
 # ------------------------------------------------------------------- commonsense
+
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_commonsense_names(family: str) -> None:
@@ -158,6 +191,7 @@ def test_commonsense_unknown_family(family: str) -> None:
 
 
 # --------------------------------------------------------------- anticommonsense
+
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("seed", range(12))
@@ -201,6 +235,7 @@ def test_anticommonsense_fork_makes_the_common_cause_an_effect() -> None:
 
 # ------------------------------------------------------------------------ nonsense
 
+
 def test_nonsense_words_pronounceable_unique() -> None:
     rng = random.Random(3)
     for n in (2, 3, 4, 8, 26):
@@ -234,8 +269,7 @@ def test_nonsense_words_differ_across_seeds() -> None:
     assert a != b
 
 
-def test_nonsense_rejects_stop_words_taken_and_confusable(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nonsense_rejects_stop_words_taken_and_confusable(monkeypatch: pytest.MonkeyPatch) -> None:
     # stop word, bare final e, accepted, taken, same first syllable "ke", accepted
     draws = iter(["banana", "stone", "kelomat", "kelomat", "kevi", "vorin"])
     monkeypatch.setattr(naming, "nonsense_word", lambda rng: next(draws))
@@ -263,6 +297,7 @@ def test_stop_words_have_the_word_shape() -> None:
 
 # ------------------------------------------------------------------------ symbolic
 
+
 def test_symbolic_names() -> None:
     names = symbolic_names(["Z", "X", "V12"])
     assert names["X"] == VarText("X", "X = 1", "X = 0")
@@ -272,6 +307,7 @@ def test_symbolic_names() -> None:
 
 
 # ---------------------------------------------------------------------- dispatcher
+
 
 def test_dispatcher_registry_matches_verbalizations() -> None:
     assert VERBALIZATIONS == ("commonsense", "anticommonsense", "nonsense", "symbolic")
@@ -284,7 +320,8 @@ def test_dispatcher_all_families(verbalization: str, family: str) -> None:
     graph = get_family(family)
     story_id, names = names_for(verbalization, family, graph.nodes, random.Random(4))
     assert set(names) == set(graph.observed) | (
-        set() if verbalization.endswith("commonsense") else set(graph.hidden))
+        set() if verbalization.endswith("commonsense") else set(graph.hidden)
+    )
     if verbalization in ("commonsense", "anticommonsense"):
         assert isinstance(story_id, str)
         assert story_id.endswith("-anti") == (verbalization == "anticommonsense")
@@ -294,12 +331,16 @@ def test_dispatcher_all_families(verbalization: str, family: str) -> None:
 
 def test_dispatcher_matches_direct_calls() -> None:
     nodes = ["X", "M", "Y"]
-    assert names_for("commonsense", "chain", nodes, random.Random(9)) == \
-        commonsense_names("chain", random.Random(9))
-    assert names_for("anticommonsense", "chain", nodes, random.Random(9)) == \
-        anticommonsense_names("chain", random.Random(9))
-    assert names_for("nonsense", "chain", nodes, random.Random(9)) == \
-        (None, nonsense_names(nodes, random.Random(9)))
+    assert names_for("commonsense", "chain", nodes, random.Random(9)) == commonsense_names(
+        "chain", random.Random(9)
+    )
+    assert names_for("anticommonsense", "chain", nodes, random.Random(9)) == anticommonsense_names(
+        "chain", random.Random(9)
+    )
+    assert names_for("nonsense", "chain", nodes, random.Random(9)) == (
+        None,
+        nonsense_names(nodes, random.Random(9)),
+    )
     assert names_for("symbolic", "chain", nodes, random.Random(9)) == (None, symbolic_names(nodes))
 
 
@@ -312,8 +353,11 @@ def test_dispatcher_random_dags() -> None:
 
 
 def test_dispatcher_unknown_verbalization() -> None:
-    with pytest.raises(ValueError, match=r"'poetic'.*commonsense, anticommonsense, nonsense, "
-                                         r"symbolic"):
+    with pytest.raises(
+        ValueError,
+        match=r"'poetic'.*commonsense, anticommonsense, nonsense, "
+        r"symbolic",
+    ):
         names_for("poetic", "chain", ["X", "M", "Y"], random.Random(0))
 
 

@@ -6,7 +6,7 @@ a truth oracle right everywhere. Expected numbers are computed here independentl
 by its formula, the pooled z-test by hand, McNemar with statsmodels).
 
 Synthetic Granger format used by the Granger test: the shape ``ladder.granger.probe`` writes
-(granger_version 1), reduced to the keys the report reads (``ladder.report.GRANGER_KEYS``)::
+(granger_version 1), reduced to the keys the report reads (``ladder.analysis.report.GRANGER_KEYS``)::
 
     granger.json  {"status": "complete", "n_done": 7, "n_planned": 7,
                    "model": {"name": ...}, "settings": {"alpha": 0.05},
@@ -31,8 +31,8 @@ from typing import Any
 import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 
-from ladder import report as rep
-from ladder.report import ReportError, build_report, write_report
+from ladder.analysis import report as rep
+from ladder.analysis.report import ReportError, build_report, write_report
 
 PER_RUNG = 40
 MODEL_RIGHT = {1: 32, 2: 22, 3: 18}
@@ -46,14 +46,24 @@ def make_items(per_rung: int = PER_RUNG, task: str = "synthetic") -> list[dict[s
     items = []
     for rung in (1, 2, 3):
         for k in range(per_rung):
-            items.append({
-                "id": hashlib.sha256(f"{task}-{rung}-{k}".encode()).hexdigest()[:16],
-                "task": task, "rung": rung, "graph_family": ("chain", "confounding")[k % 2],
-                "verbalization": VERBS[k % 4], "scm": {"variables": []},
-                "query": {"type": QTYPE[rung]}, "query_type": QTYPE[rung],
-                "truth": 0.3, "answer": "yes" if k % 2 == 0 else "no", "prompt": f"q{k}",
-                "seed": 0, "n_nodes": 3 if k < per_rung // 2 else 4, "evidence": "probabilities",
-            })
+            items.append(
+                {
+                    "id": hashlib.sha256(f"{task}-{rung}-{k}".encode()).hexdigest()[:16],
+                    "task": task,
+                    "rung": rung,
+                    "graph_family": ("chain", "confounding")[k % 2],
+                    "verbalization": VERBS[k % 4],
+                    "scm": {"variables": []},
+                    "query": {"type": QTYPE[rung]},
+                    "query_type": QTYPE[rung],
+                    "truth": 0.3,
+                    "answer": "yes" if k % 2 == 0 else "no",
+                    "prompt": f"q{k}",
+                    "seed": 0,
+                    "n_nodes": 3 if k < per_rung // 2 else 4,
+                    "evidence": "probabilities",
+                }
+            )
     return items
 
 
@@ -66,10 +76,20 @@ def pattern(items: list[dict[str, Any]], right: dict[int, int], shift: int = 0) 
     return out
 
 
-def write_run(root: Path, name: str, items: list[dict[str, Any]], correct: list[bool], *,
-              kind: str = "hf", stamp: str = "20260101T000000Z", status: str = "complete",
-              results: bool = True, n_samples: int | None = None, p_right: float = 0.8,
-              p_wrong: float = 0.3) -> Path:
+def write_run(
+    root: Path,
+    name: str,
+    items: list[dict[str, Any]],
+    correct: list[bool],
+    *,
+    kind: str = "hf",
+    stamp: str = "20260101T000000Z",
+    status: str = "complete",
+    results: bool = True,
+    n_samples: int | None = None,
+    p_right: float = 0.8,
+    p_wrong: float = 0.3,
+) -> Path:
     """A run directory ``root/name/stamp`` written by hand."""
     run = root / name / stamp
     run.mkdir(parents=True)
@@ -80,23 +100,42 @@ def write_run(root: Path, name: str, items: list[dict[str, Any]], correct: list[
         flip = {"yes": "no", "no": "yes"}
         pred = item["answer"] if ok else flip[item["answer"]]
         conf = p_right if ok else p_wrong
-        samples.append({"id": item["id"], "p_yes": conf if pred == "yes" else 1 - conf,
-                        "prediction": pred, "answer": item["answer"], "correct": ok,
-                        "truth": item["truth"], "query_type": item["query_type"],
-                        **{k: item[k] for k in ("rung", "graph_family", "n_nodes",
-                                                "verbalization", "evidence")}})
+        samples.append(
+            {
+                "id": item["id"],
+                "p_yes": conf if pred == "yes" else 1 - conf,
+                "prediction": pred,
+                "answer": item["answer"],
+                "correct": ok,
+                "truth": item["truth"],
+                "query_type": item["query_type"],
+                **{
+                    k: item[k]
+                    for k in ("rung", "graph_family", "n_nodes", "verbalization", "evidence")
+                },
+            }
+        )
     (run / "samples.jsonl").write_text("".join(json.dumps(s) + "\n" for s in samples))
     if results:
         data = {
-            "results_version": 1, "status": status, "started": f"{stamp}", "finished": None,
+            "results_version": 1,
+            "status": status,
+            "started": f"{stamp}",
+            "finished": None,
             "ladder": {"version": "0.1.0", "git_commit": "abc123"},
             "command": f"ladder run --model {name}",
             "model": {"name": name, "kind": kind, "fingerprint": "f" * 64},
             "settings": {"mode": "loglik"},
-            "items": {"path": str(run / "items.jsonl"),
-                      "sha256": hashlib.sha256(text.encode()).hexdigest(), "n": len(items),
-                      "limit": None, "tasks": ["synthetic"], "seeds": [0]},
-            "environment": {"python": "3.11"}, "metrics": None,
+            "items": {
+                "path": str(run / "items.jsonl"),
+                "sha256": hashlib.sha256(text.encode()).hexdigest(),
+                "n": len(items),
+                "limit": None,
+                "tasks": ["synthetic"],
+                "seeds": [0],
+            },
+            "environment": {"python": "3.11"},
+            "metrics": None,
         }
         (run / "results.json").write_text(json.dumps(data))
     return run
@@ -107,10 +146,24 @@ def write_suite(root: Path, with_baselines: bool = True) -> Path:
     items = make_items()
     model = write_run(root, "tiny-model", items, pattern(items, MODEL_RIGHT))
     if with_baselines:
-        write_run(root, "truth-oracle", items, [True] * len(items), kind="baseline",
-                  p_right=1.0, p_wrong=0.0)
-        write_run(root, "association-oracle", items, pattern(items, ASSOC_RIGHT, shift=5),
-                  kind="baseline", p_right=1.0, p_wrong=0.0)
+        write_run(
+            root,
+            "truth-oracle",
+            items,
+            [True] * len(items),
+            kind="baseline",
+            p_right=1.0,
+            p_wrong=0.0,
+        )
+        write_run(
+            root,
+            "association-oracle",
+            items,
+            pattern(items, ASSOC_RIGHT, shift=5),
+            kind="baseline",
+            p_right=1.0,
+            p_wrong=0.0,
+        )
     return model
 
 
@@ -135,29 +188,56 @@ def is_png(path: Path) -> bool:
 
 def write_granger(folder: Path) -> None:
     """The synthetic granger.json + series.jsonl described in the module docstring."""
-    def cell(condition, coupling, truth, sm, model, agree_sm, acc_truth, auc=None):
-        return {"condition": condition, "coupling": coupling, "lag": 1, "length": 80, "n": 4,
-                "truth_rate": truth, "sm_reject_rate": sm, "model_reject_rate": model,
-                "agree_model_sm": agree_sm, "acc_model_truth": acc_truth, "auc": auc}
 
-    cells = [cell("var", 0.0, 0.0, 0.0, 0.25, 0.75, 0.75),
-             cell("var", 0.5, 1.0, 1.0, 0.75, 0.70, 0.80, {"auc_sm": 1.0, "auc_te_m": 0.9}),
-             cell("hidden_driver", 0.9, 0.0, 1.0, 0.75, 0.95, 0.25)]
-    data = {"granger_version": 1, "status": "complete", "n_done": 7, "n_planned": 7,
-            "model": {"name": "tiny", "fingerprint": "0" * 64}, "settings": {"alpha": 0.05},
-            "cells": cells,
-            "summary": {"fpr": {"hidden_driver": {"n": 4, "sm": 1.0, "model": 0.75,
-                                                  "verbal": None}}}}
+    def cell(condition, coupling, truth, sm, model, agree_sm, acc_truth, auc=None):
+        return {
+            "condition": condition,
+            "coupling": coupling,
+            "lag": 1,
+            "length": 80,
+            "n": 4,
+            "truth_rate": truth,
+            "sm_reject_rate": sm,
+            "model_reject_rate": model,
+            "agree_model_sm": agree_sm,
+            "acc_model_truth": acc_truth,
+            "auc": auc,
+        }
+
+    cells = [
+        cell("var", 0.0, 0.0, 0.0, 0.25, 0.75, 0.75),
+        cell("var", 0.5, 1.0, 1.0, 0.75, 0.70, 0.80, {"auc_sm": 1.0, "auc_te_m": 0.9}),
+        cell("hidden_driver", 0.9, 0.0, 1.0, 0.75, 0.95, 0.25),
+    ]
+    data = {
+        "granger_version": 1,
+        "status": "complete",
+        "n_done": 7,
+        "n_planned": 7,
+        "model": {"name": "tiny", "fingerprint": "0" * 64},
+        "settings": {"alpha": 0.05},
+        "cells": cells,
+        "summary": {"fpr": {"hidden_driver": {"n": 4, "sm": 1.0, "model": 0.75, "verbal": None}}},
+    }
     (folder / "granger.json").write_text(json.dumps(data))
-    (folder / "series.jsonl").write_text("".join(json.dumps(r) + "\n" for r in GRANGER_SERIES)
-                                         + '{"torn": ')
+    (folder / "series.jsonl").write_text(
+        "".join(json.dumps(r) + "\n" for r in GRANGER_SERIES) + '{"torn": '
+    )
 
 
 GRANGER_SERIES = [
     {"id": f"s{k}", "truth": y, "te_m": s, "sm_p": p}
-    for k, (y, s, p) in enumerate([(True, 0.9, 0.001), (True, 0.4, 0.01), (True, 0.7, None),
-                                   (False, 0.5, 0.4), (False, 0.1, 0.8), (False, 0.8, 0.001),
-                                   (False, 0.3, 0.03)])
+    for k, (y, s, p) in enumerate(
+        [
+            (True, 0.9, 0.001),
+            (True, 0.4, 0.01),
+            (True, 0.7, None),
+            (False, 0.5, 0.4),
+            (False, 0.1, 0.8),
+            (False, 0.8, 0.001),
+            (False, 0.3, 0.03),
+        ]
+    )
 ]
 
 
@@ -279,15 +359,26 @@ def test_full_report_figures_and_footer(full):
     assert full.path is not None and full.path.name == "report.md"
     assert full.path.read_text() == full.markdown
     names = {p.name for p in full.figures}
-    assert {"report-rungs.png", "report-query-family.png", "report-nodes.png",
-            "report-reliability.png", "report-granger-roc.png"} <= names
+    assert {
+        "report-rungs.png",
+        "report-query-family.png",
+        "report-nodes.png",
+        "report-reliability.png",
+        "report-granger-roc.png",
+    } <= names
     for path in full.figures:
         assert is_png(path), path
         assert f"]({path.name})" in full.markdown
     text = full.markdown
     assert "## Reproducibility" in text
-    for needle in ("`ffffffff", "commit `abc123`", "ladder run --model tiny-model",
-                   "synthetic / 0", "ladder report test", "python 3.11"):
+    for needle in (
+        "`ffffffff",
+        "commit `abc123`",
+        "ladder run --model tiny-model",
+        "synthetic / 0",
+        "ladder report test",
+        "python 3.11",
+    ):
         assert needle in text, needle
 
 
@@ -295,13 +386,18 @@ def test_granger_section(full):
     text = full.markdown
     assert "## Granger probes" in text
     assert "model name tiny; status complete; n done 7; n planned 7; alpha 0.050." in text
-    assert "| 3 | hidden_driver | 0.900 | 1 | 80 | 4 | 0.000 | 1.000 | 0.750 | 0.950 | 0.250 |" \
-        in text
-    assert ("The model agrees with statsmodels most in `condition=hidden_driver, "
-            "coupling=0.900, lag=1, length=80` (agreement 0.950) and least in "
-            "`condition=var, coupling=0.500, lag=1, length=80` (0.700)") in text
-    assert ("agrees with the truth most in `condition=var, coupling=0.500, lag=1, length=80` "
-            "(agreement 0.800) and least in `condition=hidden_driver") in text
+    assert (
+        "| 3 | hidden_driver | 0.900 | 1 | 80 | 4 | 0.000 | 1.000 | 0.750 | 0.950 | 0.250 |" in text
+    )
+    assert (
+        "The model agrees with statsmodels most in `condition=hidden_driver, "
+        "coupling=0.900, lag=1, length=80` (agreement 0.950) and least in "
+        "`condition=var, coupling=0.500, lag=1, length=80` (0.700)"
+    ) in text
+    assert (
+        "agrees with the truth most in `condition=var, coupling=0.500, lag=1, length=80` "
+        "(agreement 0.800) and least in `condition=hidden_driver"
+    ) in text
     assert "statsmodels reports a link in 1.000 of 4 series and the model in 0.750" in text
     assert "the Granger run is of model tiny, not of this report's model tiny-model" in text
     te_pos = [r["te_m"] for r in GRANGER_SERIES if r["truth"]]
@@ -317,28 +413,37 @@ def test_granger_section(full):
 def test_granger_tolerates_other_shapes(tmp_path):
     folder = tmp_path / "g"
     folder.mkdir()
-    (folder / "granger.json").write_text(json.dumps({"cells": [
-        {"label": "A", "rates": {"model": 0.2, "statsmodels": 0.3, "truth": 0.0}},
-        {"label": "B", "rates": {"model": 0.9, "statsmodels": 0.1, "truth": 1.0}}]}))
+    (folder / "granger.json").write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {"label": "A", "rates": {"model": 0.2, "statsmodels": 0.3, "truth": 0.0}},
+                    {"label": "B", "rates": {"model": 0.9, "statsmodels": 0.1, "truth": 1.0}},
+                ]
+            }
+        )
+    )
     lines = "\n".join(rep.granger_section(folder / "granger.json"))
     assert "| A | 0.200 | 0.300 | 0.000 |" in lines
     assert "closest to statsmodels's in `A` (0.200 vs 0.300) and farthest in `B`" in lines
-    (folder / "granger.json").write_text(json.dumps({"status": "running", "n_done": 3,
-                                                     "n_planned": 36, "cells": []}))
+    (folder / "granger.json").write_text(
+        json.dumps({"status": "running", "n_done": 3, "n_planned": 36, "cells": []})
+    )
     text = "\n".join(rep.granger_section(folder / "granger.json"))
     assert "the Granger run is running: 3 of 36 series" in text
     (folder / "granger.json").write_text(json.dumps({"results": []}))
     assert "has no list of cells under cells (keys found: results)" in "\n".join(
-        rep.granger_section(folder / "granger.json"))
+        rep.granger_section(folder / "granger.json")
+    )
     (folder / "granger.json").write_text("{not json")
     assert "unreadable" in "\n".join(rep.granger_section(folder / "granger.json"))
 
 
 def test_baselines_computed_in_process(tmp_path):
     """Without sibling runs the four baselines come from the run's own items."""
-    from ladder.generate import dumps, generate_items
-    from ladder.predictors import BASELINES
-    from ladder.specs import load_suite
+    from ladder.generation.generate import dumps, generate_items
+    from ladder.generation.specs import load_suite
+    from ladder.harness.predictors import BASELINES
 
     items = list(generate_items(load_suite("quick"), 0, 24))
     right = [k % 3 != 0 for k in range(len(items))]
@@ -377,6 +482,7 @@ def test_baselines_option_and_other_hash_ignored(tmp_path):
 
 # -- bad input ----------------------------------------------------------------------------------
 
+
 def test_missing_and_empty_dirs(tmp_path):
     with pytest.raises(ReportError, match="no such run directory"):
         build_report(tmp_path / "nope")
@@ -403,8 +509,9 @@ def test_samples_without_results(tmp_path):
 
 def test_partial_run_warns_with_counts(tmp_path):
     items = make_items()
-    run = write_run(tmp_path, "tiny-model", items, pattern(items, MODEL_RIGHT),
-                    status="running", n_samples=57)
+    run = write_run(
+        tmp_path, "tiny-model", items, pattern(items, MODEL_RIGHT), status="running", n_samples=57
+    )
     report = build_report(run, figures=False)
     assert "run status is 'running': 57 of 120 items scored" in report.markdown
     assert report.data["overall"]["n"] == 57
@@ -444,10 +551,11 @@ def test_without_matplotlib(tmp_path, monkeypatch):
 
 # -- command line --------------------------------------------------------------------------------
 
+
 def _main(argv: list[str]) -> int:
     """``ladder.cli.main`` with report/leaderboard registered (as the CLI will)."""
     from ladder import cli
-    from ladder.report_command import (
+    from ladder.commands.report import (
         configure_leaderboard,
         configure_report,
         handle_leaderboard,
@@ -478,7 +586,7 @@ def test_cli_report(tmp_path, capsys):
 
 
 def test_configure_report_parses():
-    from ladder.report_command import configure_report
+    from ladder.commands.report import configure_report
 
     p = argparse.ArgumentParser()
     configure_report(p)

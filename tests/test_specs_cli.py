@@ -18,17 +18,48 @@ from pathlib import Path
 import pytest
 
 from ladder.cli import main
-from ladder.generate import dumps, generate_items, item_id
-from ladder.items import read_items
-from ladder.specs import load_suite
+from ladder.generation.generate import dumps, generate_items, item_id
+from ladder.generation.items import read_items
+from ladder.generation.specs import load_suite
 
-QUERY_TYPES = ["marginal", "correlation", "explaining_away", "ate", "collider_bias",
-               "backdoor_set", "ett", "nde", "nie", "counterfactual"]
-FAMILIES = ["chain", "fork", "collider", "confounding", "mediation", "iv", "frontdoor",
-            "diamond", "arrowhead", "random"]
+QUERY_TYPES = [
+    "marginal",
+    "correlation",
+    "explaining_away",
+    "ate",
+    "collider_bias",
+    "backdoor_set",
+    "ett",
+    "nde",
+    "nie",
+    "counterfactual",
+]
+FAMILIES = [
+    "chain",
+    "fork",
+    "collider",
+    "confounding",
+    "mediation",
+    "iv",
+    "frontdoor",
+    "diamond",
+    "arrowhead",
+    "random",
+]
 VERBALIZATIONS = ["commonsense", "anticommonsense", "nonsense", "symbolic"]
-TOP_FIELDS = ["name", "description", "n", "margin", "verbalizations", "evidence", "cells",
-              "sample_size", "samples_max_nodes", "cpt_range", "min_effect"]
+TOP_FIELDS = [
+    "name",
+    "description",
+    "n",
+    "margin",
+    "verbalizations",
+    "evidence",
+    "cells",
+    "sample_size",
+    "samples_max_nodes",
+    "cpt_range",
+    "min_effect",
+]
 
 GOOD = """\
 name: mine
@@ -72,54 +103,57 @@ def _listing(directory: Path) -> set[str]:
 BAD_SPECS = {
     "unknown family": (
         "name: bad\ncells:\n  pyramid: [ate]\n",
-        ["'cells'", "'pyramid'", *FAMILIES]),
+        ["'cells'", "'pyramid'", *FAMILIES],
+    ),
     "unknown query type": (
         "name: bad\ncells:\n  chain: [ate, do_calculus]\n",
-        ["'cells.chain'", "'do_calculus'", *QUERY_TYPES]),
+        ["'cells.chain'", "'do_calculus'", *QUERY_TYPES],
+    ),
     "unknown random query type": (
         "name: bad\nverbalizations: [symbolic]\ncells:\n  random:\n    queries: [telepathy]\n",
-        ["'cells.random.queries'", "'telepathy'", *QUERY_TYPES]),
+        ["'cells.random.queries'", "'telepathy'", *QUERY_TYPES],
+    ),
     "unknown verbalization": (
         "name: bad\nverbalizations: [symbolic, poetic]\ncells:\n  chain: [ate]\n",
-        ["'verbalizations'", "'poetic'", *VERBALIZATIONS]),
+        ["'verbalizations'", "'poetic'", *VERBALIZATIONS],
+    ),
     "unknown evidence mode": (
         "name: bad\nevidence: [rumours]\ncells:\n  chain: [ate]\n",
-        ["'evidence'", "'rumours'", "probabilities", "samples"]),
+        ["'evidence'", "'rumours'", "probabilities", "samples"],
+    ),
     "unknown field": (
         "name: bad\nseeds: 3\ncells:\n  chain: [ate]\n",
-        ["'seeds'", "unknown field", *TOP_FIELDS]),
+        ["'seeds'", "unknown field", *TOP_FIELDS],
+    ),
     "unknown random field": (
         "name: bad\nverbalizations: [symbolic]\ncells:\n  random:\n    edges: 3\n"
         "    queries: [ate]\n",
-        ["'cells.random.edges'", "nodes", "density", "queries"]),
+        ["'cells.random.edges'", "nodes", "density", "queries"],
+    ),
     "nde on fork": (
         "name: bad\ncells:\n  fork: [marginal, nde]\n",
-        ["'cells.fork'", "'nde'", "'fork'", "undefined", "mediator"]),
+        ["'cells.fork'", "'nde'", "'fork'", "undefined", "mediator"],
+    ),
     "ate on collider": (
         "name: bad\ncells:\n  collider: [ate]\n",
-        ["'cells.collider'", "'ate'", "'collider'", "undefined", "not a cause"]),
+        ["'cells.collider'", "'ate'", "'collider'", "undefined", "not a cause"],
+    ),
     "collider_bias on random": (
-        "name: bad\nverbalizations: [symbolic]\ncells:\n  random:\n"
-        "    queries: [collider_bias]\n",
-        ["'cells.random.queries'", "'collider_bias'", "undefined"]),
+        "name: bad\nverbalizations: [symbolic]\ncells:\n  random:\n    queries: [collider_bias]\n",
+        ["'cells.random.queries'", "'collider_bias'", "undefined"],
+    ),
     "margin out of range": (
         "name: bad\nmargin: 0.7\ncells:\n  chain: [ate]\n",
-        ["'margin'", "0.7", "[0.0, 0.49]"]),
+        ["'margin'", "0.7", "[0.0, 0.49]"],
+    ),
     "n not an integer": (
         "name: bad\nn: many\ncells:\n  chain: [ate]\n",
-        ["'n'", "'many'", "integer"]),
-    "missing cells": (
-        "name: bad\n",
-        ["'cells'", "required"]),
-    "malformed YAML": (
-        "name: [unclosed\ncells: {chain: [ate]}\n",
-        ["not valid YAML", "line"]),
-    "not a mapping": (
-        "- chain\n- ate\n",
-        ["mapping", *TOP_FIELDS]),
-    "empty file": (
-        "",
-        ["mapping", *TOP_FIELDS]),
+        ["'n'", "'many'", "integer"],
+    ),
+    "missing cells": ("name: bad\n", ["'cells'", "required"]),
+    "malformed YAML": ("name: [unclosed\ncells: {chain: [ate]}\n", ["not valid YAML", "line"]),
+    "not a mapping": ("- chain\n- ate\n", ["mapping", *TOP_FIELDS]),
+    "empty file": ("", ["mapping", *TOP_FIELDS]),
 }
 
 
@@ -266,8 +300,12 @@ def test_user_spec_end_to_end(tmp_path, capsys):
     assert {it["task"] for it in items} == {"my-probe"}
     assert [it["id"] for it in items] == [item_id("my-probe", 5, i) for i in range(40)]
     assert {(it["graph_family"], it["query_type"]) for it in items} == {
-        ("confounding", "ate"), ("confounding", "backdoor_set"),
-        ("confounding", "counterfactual"), ("mediation", "nde"), ("random", "correlation")}
+        ("confounding", "ate"),
+        ("confounding", "backdoor_set"),
+        ("confounding", "counterfactual"),
+        ("mediation", "nde"),
+        ("random", "correlation"),
+    }
     assert {it["verbalization"] for it in items} == {"commonsense", "nonsense", "symbolic"}
     assert {it["evidence"] for it in items} == {"probabilities", "samples"}
     assert all(it["margin"] == 0.08 for it in items)
@@ -278,9 +316,13 @@ def test_user_spec_end_to_end(tmp_path, capsys):
     # The summary: counts per rung / query type / family / answer, matching the file.
     assert captured.out.startswith("40 items")
     tables = _parse_summary(captured.out)
-    for title, key in (("rung", "rung"), ("query type", "query_type"),
-                       ("graph family", "graph_family"), ("verbalization", "verbalization"),
-                       ("evidence", "evidence")):
+    for title, key in (
+        ("rung", "rung"),
+        ("query type", "query_type"),
+        ("graph family", "graph_family"),
+        ("verbalization", "verbalization"),
+        ("evidence", "evidence"),
+    ):
         want: dict[str, Counter[str]] = {}
         for it in items:
             want.setdefault(str(it[key]), Counter())[it["answer"]] += 1
@@ -289,12 +331,14 @@ def test_user_spec_end_to_end(tmp_path, capsys):
 
     # Same command, same bytes; --n overrides the spec's n; --quiet prints nothing.
     again = tmp_path / "again.jsonl"
-    assert run(["generate", "--spec", str(spec), "--seed", "5", "--out", str(again),
-                "--quiet"]) == 0
+    assert (
+        run(["generate", "--spec", str(spec), "--seed", "5", "--out", str(again), "--quiet"]) == 0
+    )
     assert again.read_bytes() == out.read_bytes()
     assert capsys.readouterr().out == ""
-    assert run(["generate", "--spec", str(spec), "--n", "7", "--out", "seven.jsonl",
-                "--quiet"]) == 0
+    assert (
+        run(["generate", "--spec", str(spec), "--n", "7", "--out", "seven.jsonl", "--quiet"]) == 0
+    )
     assert len(read_items(tmp_path / "seven.jsonl")) == 7
 
 
@@ -313,6 +357,7 @@ def test_suite_summary_counts(tmp_path, capsys):
 
 # -- the console script --------------------------------------------------------------------------
 
+
 def _console_script() -> list[str]:
     exe = Path(sys.executable).parent / "ladder"
     found = str(exe) if exe.exists() else shutil.which("ladder")
@@ -322,9 +367,12 @@ def _console_script() -> list[str]:
 
 def test_console_script_bad_spec(tmp_path):
     spec = write(tmp_path, "bad.yaml", BAD_SPECS["nde on fork"][0])
-    proc = subprocess.run([*_console_script(), "generate", "--spec", str(spec), "--out",
-                           str(tmp_path / "out.jsonl")], capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [*_console_script(), "generate", "--spec", str(spec), "--out", str(tmp_path / "out.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ladder generate: error: ")
@@ -335,9 +383,21 @@ def test_console_script_bad_spec(tmp_path):
 
 def test_console_script_generates(tmp_path):
     spec = write(tmp_path, "mine.yaml", GOOD)
-    proc = subprocess.run([*_console_script(), "generate", "--spec", str(spec), "--out",
-                           str(tmp_path / "out.jsonl"), "--seed", "2"], capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            *_console_script(),
+            "generate",
+            "--spec",
+            str(spec),
+            "--out",
+            str(tmp_path / "out.jsonl"),
+            "--seed",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("8 items")
     assert len(read_items(tmp_path / "out.jsonl")) == 8
@@ -350,9 +410,25 @@ def test_console_script_deterministic_across_processes(tmp_path):
     for hash_seed in ("1", "2"):
         out = tmp_path / f"core{hash_seed}.jsonl"
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        proc = subprocess.run([*_console_script(), "generate", "--suite", "core", "--n", "120",
-                               "--seed", "3", "--out", str(out), "--quiet"],
-                              capture_output=True, text=True, timeout=120, env=env)
+        proc = subprocess.run(
+            [
+                *_console_script(),
+                "generate",
+                "--suite",
+                "core",
+                "--n",
+                "120",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
         assert proc.returncode == 0, proc.stderr
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]

@@ -1,4 +1,4 @@
-"""ladder.stats against hand formulas and statsmodels."""
+"""ladder.core.stats against hand formulas and statsmodels."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.contingency_tables import mcnemar
 
-from ladder import stats
+from ladder.core import stats
 
 
 def pooled_z(c1: int, n1: int, c2: int, n2: int) -> tuple[float, float]:
@@ -18,8 +18,10 @@ def pooled_z(c1: int, n1: int, c2: int, n2: int) -> tuple[float, float]:
     return z, math.erfc(abs(z) / math.sqrt(2))
 
 
-@pytest.mark.parametrize("counts", [(30, 40, 20, 40), (32, 40, 22, 40), (5, 7, 90, 100),
-                                    (0, 10, 3, 10), (40, 40, 39, 40)])
+@pytest.mark.parametrize(
+    "counts",
+    [(30, 40, 20, 40), (32, 40, 22, 40), (5, 7, 90, 100), (0, 10, 3, 10), (40, 40, 39, 40)],
+)
 def test_two_proportion_matches_hand_formula(counts):
     z, p = pooled_z(*counts)
     res = stats.two_proportion_test(*counts)

@@ -10,7 +10,7 @@ Example:
     >>> model_te(LinearGaussianScorer(lag=1), s, n_surrogates=19)["p_value"]
     0.05
 
-Names load lazily (PEP 562): importing ``ladder.granger.command`` does not pull in
+Names load lazily (PEP 562): importing ``ladder.commands.granger`` does not pull in
 statsmodels, and nothing here imports torch until a language model is used.
 """
 

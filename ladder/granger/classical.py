@@ -145,8 +145,20 @@ class GrangerResult:
 
 def _untestable(direction: str, lag: int, n: int, reason: str) -> GrangerResult:
     nan = float("nan")
-    return GrangerResult(direction, lag, nan, nan, lag, max(0, n - 3 * lag - 1), nan, nan, nan,
-                         max(0, n - lag), False, reason)
+    return GrangerResult(
+        direction,
+        lag,
+        nan,
+        nan,
+        lag,
+        max(0, n - 3 * lag - 1),
+        nan,
+        nan,
+        nan,
+        max(0, n - lag),
+        False,
+        reason,
+    )
 
 
 def granger_test(x: Any, y: Any, lag: int, direction: str = "x->y") -> GrangerResult:
@@ -252,8 +264,9 @@ def ftest_fast_batch(X: Any, Y: Any, lag: int) -> FTestResult:
     Xa = np.asarray(X, dtype=np.float64)
     Ya = np.asarray(Y, dtype=np.float64)
     if Xa.ndim != 2 or Xa.shape != Ya.shape:
-        raise ValueError(f"X and Y must be 2-D arrays of the same shape, got {Xa.shape} and "
-                         f"{Ya.shape}")
+        raise ValueError(
+            f"X and Y must be 2-D arrays of the same shape, got {Xa.shape} and {Ya.shape}"
+        )
     for name, arr in (("X", Xa), ("Y", Ya)):
         if not np.isfinite(arr).all():
             row, col = np.argwhere(~np.isfinite(arr))[0]
@@ -304,8 +317,7 @@ def ftest_fast(x: Any, y: Any, lag: int) -> GrangerResult:
     xa, ya = validate_series(x, y)
     res = ftest_fast_batch(xa[None, :], ya[None, :], lag)
     if not bool(res.testable[0]):
-        return _untestable("x->y", res.lag, xa.shape[0],
-                           "rank-deficient design or perfect fit")
+        return _untestable("x->y", res.lag, xa.shape[0], "rank-deficient design or perfect fit")
     return GrangerResult(
         direction="x->y",
         lag=res.lag,
@@ -439,8 +451,9 @@ def var_causality(
     arr = np.asarray(data, dtype=np.float64)
     names = [str(n) for n in names]
     if arr.ndim != 2 or arr.shape[1] != len(names):
-        raise ValueError(f"data must be 2-D with one column per name ({len(names)}), got shape "
-                         f"{arr.shape}")
+        raise ValueError(
+            f"data must be 2-D with one column per name ({len(names)}), got shape {arr.shape}"
+        )
     if len(set(names)) != len(names):
         raise ValueError(f"names must be unique, got {names}")
     if not np.isfinite(arr).all():
@@ -455,20 +468,33 @@ def var_causality(
         raise ValueError(f"lag must be an integer >= 1, got {lag!r}")
     if arr.shape[0] - lag <= k * lag + 1:
         raise ValueError(f"lag {lag} is too long for {k} variables and length {arr.shape[0]}")
-    out: dict[str, Any] = {"caused": [names[i] for i in i_caused],
-                           "causing": [names[i] for i in i_causing], "lag": int(lag)}
+    out: dict[str, Any] = {
+        "caused": [names[i] for i in i_caused],
+        "causing": [names[i] for i in i_causing],
+        "lag": int(lag),
+    }
     try:
-        res = VAR(arr).fit(int(lag)).test_causality(caused=i_caused, causing=i_causing,
-                                                    kind="f")
+        res = VAR(arr).fit(int(lag)).test_causality(caused=i_caused, causing=i_causing, kind="f")
     except (np.linalg.LinAlgError, InfeasibleTestError, ValueError) as exc:
-        out.update(F=None, p_value=None, df_num=None, df_den=None, testable=False,
-                   reason=f"{type(exc).__name__}: {exc}")
+        out.update(
+            F=None,
+            p_value=None,
+            df_num=None,
+            df_den=None,
+            testable=False,
+            reason=f"{type(exc).__name__}: {exc}",
+        )
         return out
     f_stat, p_value = float(res.test_statistic), float(res.pvalue)
     testable = math.isfinite(f_stat) and math.isfinite(p_value)
-    out.update(F=_json_float(f_stat), p_value=_json_float(p_value), df_num=int(res.df[0]),
-               df_den=int(res.df[1]), testable=testable,
-               reason=None if testable else "non-finite F statistic")
+    out.update(
+        F=_json_float(f_stat),
+        p_value=_json_float(p_value),
+        df_num=int(res.df[0]),
+        df_den=int(res.df[1]),
+        testable=testable,
+        reason=None if testable else "non-finite F statistic",
+    )
     return out
 
 

@@ -41,7 +41,7 @@ from scipy.stats import mannwhitneyu
 
 if TYPE_CHECKING:
     from ladder.granger.serialize import Serialized
-    from ladder.models.loading import LoadedModel
+    from ladder.harness.models.loading import LoadedModel
 
 __all__ = [
     "CELL_KEYS",
@@ -91,8 +91,9 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float | None:
     """
     if len(a) != len(b):
         raise ValueError(f"raters have different lengths ({len(a)} vs {len(b)})")
-    pairs = [(bool(x), bool(y)) for x, y in zip(a, b, strict=True)
-             if x is not None and y is not None]
+    pairs = [
+        (bool(x), bool(y)) for x, y in zip(a, b, strict=True) if x is not None and y is not None
+    ]
     if not pairs:
         return None
     n = len(pairs)
@@ -112,8 +113,9 @@ def agreement(a: Sequence[Any], b: Sequence[Any]) -> float | None:
         >>> agreement([True, False, None], [True, True, False])
         0.5
     """
-    pairs = [(bool(x), bool(y)) for x, y in zip(a, b, strict=True)
-             if x is not None and y is not None]
+    pairs = [
+        (bool(x), bool(y)) for x, y in zip(a, b, strict=True) if x is not None and y is not None
+    ]
     return sum(x == y for x, y in pairs) / len(pairs) if pairs else None
 
 
@@ -199,6 +201,7 @@ def _mean(values: Iterable[Any]) -> float | None:
 
 def _aucs(pos: Sequence[dict[str, Any]], neg: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """AUCs of the four scores with ``pos`` as positives and ``neg`` as negatives."""
+
     def sm_score(r: dict[str, Any]) -> float | None:
         return _one_minus(r.get("sm_p")) if r.get("testable") else None
 
@@ -206,11 +209,11 @@ def _aucs(pos: Sequence[dict[str, Any]], neg: Sequence[dict[str, Any]]) -> dict[
         "n_pos": len(pos),
         "n_neg": len(neg),
         "auc_sm": roc_auc([sm_score(r) for r in pos], [sm_score(r) for r in neg]),
-        "auc_model": roc_auc([_one_minus(r.get("model_p")) for r in pos],
-                             [_one_minus(r.get("model_p")) for r in neg]),
+        "auc_model": roc_auc(
+            [_one_minus(r.get("model_p")) for r in pos], [_one_minus(r.get("model_p")) for r in neg]
+        ),
         "auc_te_m": roc_auc([r.get("te_m") for r in pos], [r.get("te_m") for r in neg]),
-        "auc_te_gauss": roc_auc([r.get("te_gauss") for r in pos],
-                                [r.get("te_gauss") for r in neg]),
+        "auc_te_gauss": roc_auc([r.get("te_gauss") for r in pos], [r.get("te_gauss") for r in neg]),
         "auc_verbal": roc_auc([r.get("p_yes") for r in pos], [r.get("p_yes") for r in neg]),
     }
 
@@ -284,13 +287,23 @@ def summarize_records(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
         }
 
     out["fpr"] = {
-        "hidden_driver": fpr_block([r for r in records if r.get("hidden_driver")
-                                    and float(r["coupling"]) != 0.0 and not r["truth"]]),
-        "nonstationary_null": fpr_block([r for r in records if r.get("nonstationary")
-                                         and not r["truth"]]),
-        "stationary_null": fpr_block([r for r in records
-                                      if r["condition"] in STATIONARY_NULL_CONDITIONS
-                                      and float(r["coupling"]) == 0.0]),
+        "hidden_driver": fpr_block(
+            [
+                r
+                for r in records
+                if r.get("hidden_driver") and float(r["coupling"]) != 0.0 and not r["truth"]
+            ]
+        ),
+        "nonstationary_null": fpr_block(
+            [r for r in records if r.get("nonstationary") and not r["truth"]]
+        ),
+        "stationary_null": fpr_block(
+            [
+                r
+                for r in records
+                if r["condition"] in STATIONARY_NULL_CONDITIONS and float(r["coupling"]) == 0.0
+            ]
+        ),
     }
     causal = [r for r in records if r["truth"]]
     ratios = _ratios(causal)
@@ -315,10 +328,10 @@ def verbal_prompt(ser: Serialized) -> str:
     n = len(ser)
     top = ser.scale.max_code
     first, second = ("Y", "X") if ser.order == "yx" else ("X", "Y")
-    body = ser.text[len(ser.header):]
+    body = ser.text[len(ser.header) :]
     return (
         f"Here are two time series, X and Y, measured together at {n} time steps. Each "
-        f"step is written as \"{first},{second};\" ({first}'s value first, then "
+        f'step is written as "{first},{second};" ({first}\'s value first, then '
         f"{second}'s), and both series are scaled together to whole numbers from 0 to "
         f"{top}.\n\n{body}\n\n"
         "Does X cause Y, in the sense that X's past values help to predict Y's next value "
@@ -329,12 +342,12 @@ def verbal_prompt(ser: Serialized) -> str:
 def verbal_p_yes(
     loaded: LoadedModel, prompts: Sequence[str], use_chat_template: bool | None = None
 ) -> list[float]:
-    """``p_yes`` for each question via :func:`ladder.models.scoring.score_options`.
+    """``p_yes`` for each question via :func:`ladder.harness.models.scoring.score_options`.
 
     ``use_chat_template=None`` uses the tokenizer's chat template when it has one, and
     otherwise appends ``"\\nAnswer:"`` to the bare question.
     """
-    from ladder.models.scoring import format_prompt, score_options
+    from ladder.harness.models.scoring import format_prompt, score_options
 
     chat = loaded.chat_template if use_chat_template is None else use_chat_template
     texts = [format_prompt(loaded, q, True) if chat else q + "\nAnswer:" for q in prompts]

@@ -34,12 +34,13 @@ import hashlib
 import inspect
 import math
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ladder.core.errors import SpecError
+from ladder.core.resources import builtin_task
 from ladder.granger.classical import check_lag
 from ladder.granger.model_side import SURROGATE_KINDS
 from ladder.granger.serialize import MAX_DIGITS, ORDERS
@@ -93,11 +94,23 @@ class GridSpec:
         for cell in self.cells():
             for rep in range(self.series_per_cell):
                 seed = series_seed(self.seed, cell, rep)
-                params = {**self.condition_params.get(cell["condition"], {}),
-                          "length": cell["length"], "coupling": cell["coupling"],
-                          "lag": cell["lag"], "seed": seed}
-                out.append({"id": _series_id(cell, rep), "index": len(out), **cell,
-                            "replicate": rep, "seed": seed, "params": params})
+                params = {
+                    **self.condition_params.get(cell["condition"], {}),
+                    "length": cell["length"],
+                    "coupling": cell["coupling"],
+                    "lag": cell["lag"],
+                    "seed": seed,
+                }
+                out.append(
+                    {
+                        "id": _series_id(cell, rep),
+                        "index": len(out),
+                        **cell,
+                        "replicate": rep,
+                        "seed": seed,
+                        "params": params,
+                    }
+                )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,8 +123,7 @@ class GridSpec:
 
 
 def _series_id(cell: dict[str, Any], rep: int) -> str:
-    return (f"{cell['condition']}/c={cell['coupling']:g}/lag={cell['lag']}/"
-            f"n={cell['length']}/{rep}")
+    return f"{cell['condition']}/c={cell['coupling']:g}/lag={cell['lag']}/n={cell['length']}/{rep}"
 
 
 def series_seed(master: int, cell: dict[str, Any], replicate: int) -> int:
@@ -122,8 +134,10 @@ def series_seed(master: int, cell: dict[str, Any], replicate: int) -> int:
         >>> series_seed(0, cell, 0) == series_seed(0, dict(cell), 0) != series_seed(1, cell, 0)
         True
     """
-    key = (f"{master}|{cell['condition']}|{float(cell['coupling'])!r}|{cell['lag']}|"
-           f"{cell['length']}|{replicate}")
+    key = (
+        f"{master}|{cell['condition']}|{float(cell['coupling'])!r}|{cell['lag']}|"
+        f"{cell['length']}|{replicate}"
+    )
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
 
@@ -136,25 +150,24 @@ def _fields() -> list[str]:
 
 def _int(name: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise SpecError(f"{name} must be an integer, got {value!r}")
     if value < low or (high is not None and value > high):
         bound = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
+        raise SpecError(f"{name} must be {bound}, got {value!r}")
     return int(value)
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
-            value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SpecError(f"{name} must be a finite number, got {value!r}")
     return float(value)
 
 
 def _list(name: str, value: Any) -> list[Any]:
     if not isinstance(value, list) or not value:
-        raise ValueError(f"{name} must be a non-empty list, got {value!r}")
+        raise SpecError(f"{name} must be a non-empty list, got {value!r}")
     if len(set(map(repr, value))) != len(value):
-        raise ValueError(f"{name} has repeated values: {value!r}")
+        raise SpecError(f"{name} has repeated values: {value!r}")
     return value
 
 
@@ -162,11 +175,12 @@ def _couplings(value: Any, conditions: tuple[str, ...]) -> dict[str, tuple[float
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(conditions))
         if unknown:
-            raise ValueError(f"couplings names condition(s) {unknown} not in conditions "
-                             f"{list(conditions)}")
+            raise SpecError(
+                f"couplings names condition(s) {unknown} not in conditions {list(conditions)}"
+            )
         missing = [c for c in conditions if c not in value]
         if missing:
-            raise ValueError(f"couplings gives no list for condition(s) {missing}")
+            raise SpecError(f"couplings gives no list for condition(s) {missing}")
         return {c: _coupling_values(f"couplings[{c}]", value[c]) for c in conditions}
     return dict.fromkeys(conditions, _coupling_values("couplings", value))
 
@@ -174,7 +188,7 @@ def _couplings(value: Any, conditions: tuple[str, ...]) -> dict[str, tuple[float
 def _coupling_values(name: str, value: Any) -> tuple[float, ...]:
     values = tuple(_number(f"{name} entry", v) for v in _list(name, value))
     if len(set(values)) != len(values):
-        raise ValueError(f"{name} has repeated values: {value!r}")
+        raise SpecError(f"{name} has repeated values: {value!r}")
     return values
 
 
@@ -182,19 +196,22 @@ def _condition_params(value: Any, conditions: tuple[str, ...]) -> dict[str, dict
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError(f"condition_params must be a mapping, got {value!r}")
+        raise SpecError(f"condition_params must be a mapping, got {value!r}")
     out = {}
     for cond, params in value.items():
         if cond not in conditions:
-            raise ValueError(f"condition_params names condition {cond!r} not in conditions "
-                             f"{list(conditions)}")
+            raise SpecError(
+                f"condition_params names condition {cond!r} not in conditions {list(conditions)}"
+            )
         if not isinstance(params, dict):
-            raise ValueError(f"condition_params[{cond}] must be a mapping, got {params!r}")
+            raise SpecError(f"condition_params[{cond}] must be a mapping, got {params!r}")
         accepted = set(inspect.signature(CONDITIONS[cond]).parameters) - _CELL_ARGS
         unknown = sorted(set(params) - accepted)
         if unknown:
-            raise ValueError(f"unknown parameter(s) {unknown} in condition_params[{cond}]; "
-                             f"allowed: {', '.join(sorted(accepted))}")
+            raise SpecError(
+                f"unknown parameter(s) {unknown} in condition_params[{cond}]; "
+                f"allowed: {', '.join(sorted(accepted))}"
+            )
         out[cond] = dict(params)
     return out
 
@@ -217,67 +234,68 @@ couplings, lags, lengths, description, seed, series_per_cell, surrogates, surrog
 digits, order, burn_in, alpha, verbal, condition_params
     """
     if not isinstance(data, dict):
-        raise ValueError(f"grid {source} must be a mapping of fields, got "
-                         f"{type(data).__name__}")
+        raise SpecError(f"grid {source} must be a mapping of fields, got {type(data).__name__}")
     allowed = _fields()
     for key in data:
         if key not in allowed:
-            raise ValueError(f"unknown field {key!r} in grid {source}; allowed: "
-                             f"{', '.join(allowed)}")
+            raise SpecError(
+                f"unknown field {key!r} in grid {source}; allowed: {', '.join(allowed)}"
+            )
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
-        raise ValueError(f"grid {source} is missing required field(s): {', '.join(missing)}")
+        raise SpecError(f"grid {source} is missing required field(s): {', '.join(missing)}")
     try:
         spec = _build(data, source, sha256)
     except ValueError as exc:
-        raise ValueError(f"grid {source}: {exc}") from None
+        raise SpecError(f"grid {source}: {exc}") from None
     return spec
 
 
 def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
     name = data["name"]
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
+        raise SpecError(f"name must be a non-empty string, got {name!r}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise ValueError(f"description must be a string, got {description!r}")
+        raise SpecError(f"description must be a string, got {description!r}")
     conditions = tuple(_list("conditions", data["conditions"]))
     for cond in conditions:
         if cond not in CONDITIONS:
-            raise ValueError(f"unknown condition {cond!r}; allowed: "
-                             f"{', '.join(sorted(CONDITIONS))}")
+            raise SpecError(f"unknown condition {cond!r}; allowed: {', '.join(sorted(CONDITIONS))}")
     couplings = _couplings(data["couplings"], conditions)
     lags = tuple(_int("lags entry", v, 1) for v in _list("lags", data["lags"]))
-    lengths = tuple(_int("lengths entry", v, MIN_LENGTH) for v in _list("lengths",
-                                                                         data["lengths"]))
+    lengths = tuple(_int("lengths entry", v, MIN_LENGTH) for v in _list("lengths", data["lengths"]))
     alpha = _number("alpha", data.get("alpha", 0.05))
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
+        raise SpecError(f"alpha must be between 0 and 1, got {alpha!r}")
     surrogates = _int("surrogates", data.get("surrogates", 19), 1)
     need = math.ceil(1 / alpha - 1e-9) - 1
     if surrogates < need:
-        raise ValueError(f"surrogates {surrogates} is too few for alpha {alpha}: the smallest "
-                         f"p-value is 1/(S+1), so at least {need} are needed to ever reject")
+        raise SpecError(
+            f"surrogates {surrogates} is too few for alpha {alpha}: the smallest "
+            f"p-value is 1/(S+1), so at least {need} are needed to ever reject"
+        )
     kind = data.get("surrogate_kind", "circular")
     if kind not in SURROGATE_KINDS:
-        raise ValueError(f"surrogate_kind must be one of {', '.join(SURROGATE_KINDS)}, "
-                         f"got {kind!r}")
+        raise SpecError(f"surrogate_kind must be one of {', '.join(SURROGATE_KINDS)}, got {kind!r}")
     order = data.get("order", "yx")
     if order not in ORDERS:
-        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+        raise SpecError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     verbal = data.get("verbal", True)
     if not isinstance(verbal, bool):
-        raise ValueError(f"verbal must be true or false, got {verbal!r}")
+        raise SpecError(f"verbal must be true or false, got {verbal!r}")
     burn_in = _int("burn_in", data.get("burn_in", 10), 1)
     for n in lengths:
         if n - burn_in < MIN_SCORED_STEPS:
-            raise ValueError(f"length {n} leaves fewer than {MIN_SCORED_STEPS} scored steps "
-                             f"after burn_in {burn_in}")
+            raise SpecError(
+                f"length {n} leaves fewer than {MIN_SCORED_STEPS} scored steps "
+                f"after burn_in {burn_in}"
+            )
         for lag in lags:
             try:
                 check_lag(lag, n)
             except ValueError as exc:
-                raise ValueError(f"lags/lengths: {exc}") from None
+                raise SpecError(f"lags/lengths: {exc}") from None
     spec = GridSpec(
         name=name.strip(),
         description=description,
@@ -299,24 +317,23 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
         sha256=sha256,
     )
     for cell in spec.cells():  # surface generator errors (explosive VAR, bad kind) now
-        params = {**spec.condition_params.get(cell["condition"], {}),
-                  "length": cell["length"], "coupling": cell["coupling"], "lag": cell["lag"]}
+        params = {
+            **spec.condition_params.get(cell["condition"], {}),
+            "length": cell["length"],
+            "coupling": cell["coupling"],
+            "lag": cell["lag"],
+        }
         try:
             make_series(cell["condition"], seed=0, **params)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"cell {_series_id(cell, 0).rsplit('/', 1)[0]}: {exc}") from None
+            raise SpecError(f"cell {_series_id(cell, 0).rsplit('/', 1)[0]}: {exc}") from None
     return spec
 
 
 def _builtin_path(name: str) -> Path | None:
-    """``tasks/granger_<name>.yaml`` of the checkout, else the packaged copy, if present."""
-    repo = Path(__file__).resolve().parents[2] / "tasks" / f"granger_{name}.yaml"
-    if repo.is_file():
-        return repo
-    packaged = resources.files("ladder") / "tasks" / f"granger_{name}.yaml"
-    if packaged.is_file():
-        return Path(str(packaged))
-    return None
+    """The packaged ``tasks/granger_<name>.yaml``, if present."""
+    path = builtin_task(f"granger_{name}")
+    return path if path.is_file() else None
 
 
 def load_grid(name_or_path: str | Path) -> GridSpec:
@@ -331,17 +348,21 @@ def load_grid(name_or_path: str | Path) -> GridSpec:
     if text_name in BUILTIN_GRIDS:
         path = _builtin_path(text_name)
         if path is None:
-            raise ValueError(f"built-in grid {text_name!r} not found (tasks/granger_"
-                             f"{text_name}.yaml is missing from this installation)")
+            raise SpecError(
+                f"built-in grid {text_name!r} not found (tasks/granger_"
+                f"{text_name}.yaml is missing from this installation)"
+            )
     else:
         path = Path(name_or_path).expanduser()
         if not path.is_file():
-            raise ValueError(f"grid {text_name!r} is neither a built-in grid "
-                             f"({', '.join(BUILTIN_GRIDS)}) nor an existing YAML file")
+            raise SpecError(
+                f"grid {text_name!r} is neither a built-in grid "
+                f"({', '.join(BUILTIN_GRIDS)}) nor an existing YAML file"
+            )
     raw = path.read_bytes()
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"grid {path}: not valid YAML ({first})") from None
+        raise SpecError(f"grid {path}: not valid YAML ({first})") from None
     return parse_grid(data, source=str(path), sha256=hashlib.sha256(raw).hexdigest())

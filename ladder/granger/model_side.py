@@ -6,7 +6,7 @@ A *scorer* turns serialized texts into log-probabilities of character spans::
 
 ``scorer(texts, spans)[i][j]`` is ``log q(text_i[spans[i][j]] | text_i before it)`` in nats.
 Two scorers ship here: :func:`hf_scorer` (a Hugging Face causal LM through
-:func:`ladder.models.scoring.span_logprobs`) and :class:`LinearGaussianScorer`, a stand-in
+:func:`ladder.harness.models.scoring.span_logprobs`) and :class:`LinearGaussianScorer`, a stand-in
 predictor with a known answer (an in-context least-squares VAR; its TE_M tends to the
 Gaussian transfer entropy ``TE_gauss``).
 
@@ -64,7 +64,7 @@ from ladder.granger.serialize import ORDERS, Scale, serialize
 
 if TYPE_CHECKING:
     from ladder.granger.series import Series
-    from ladder.models.loading import LoadedModel
+    from ladder.harness.models.loading import LoadedModel
 
 __all__ = [
     "DEFAULT_BURN_IN",
@@ -104,7 +104,7 @@ class HFScorer:
         self.n_tokens = 0
 
     def __call__(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[float]]:
-        from ladder.models.scoring import span_logprobs
+        from ladder.harness.models.scoring import span_logprobs
 
         kwargs: dict[str, Any] = {"progress": False}
         if self.max_batch_tokens is not None:
@@ -141,9 +141,7 @@ def _log_interval(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(np.nan_to_num(out, nan=_LOGP_FLOOR, neginf=_LOGP_FLOOR), _LOGP_FLOOR)
 
 
-def _code_logprob(
-    codes: np.ndarray, mean: np.ndarray, sd: np.ndarray, max_code: int
-) -> np.ndarray:
+def _code_logprob(codes: np.ndarray, mean: np.ndarray, sd: np.ndarray, max_code: int) -> np.ndarray:
     """Log-probability of printed integer codes under N(mean, sd²) binned to width 1.
 
     The bin of code ``c`` is ``[c - 1/2, c + 1/2)``; the end codes 0 and ``max_code`` take
@@ -353,8 +351,10 @@ def surrogates(
     if kind == "circular":
         m = max(5, n // 10) if min_shift is None else int(min_shift)
         if m < 1 or n - 2 * m < 0:
-            raise ValueError(f"min_shift {m} leaves no circular offset for length {n} "
-                             f"(need 1 <= min_shift <= n/2)")
+            raise ValueError(
+                f"min_shift {m} leaves no circular offset for length {n} "
+                f"(need 1 <= min_shift <= n/2)"
+            )
         pool = np.arange(m, n - m + 1)
         offsets = rng.choice(pool, size=S, replace=pool.size < S)
         out = np.stack([np.roll(xa, int(k)) for k in offsets])
@@ -426,12 +426,12 @@ def model_te(
     if isinstance(burn_in, bool) or int(burn_in) != burn_in or burn_in < 1:
         raise ValueError(f"burn_in must be an integer >= 1, got {burn_in!r}")
     if n - burn_in < 2:
-        raise ValueError(f"series of length {n} leaves fewer than 2 steps after burn_in "
-                         f"{burn_in}")
+        raise ValueError(f"series of length {n} leaves fewer than 2 steps after burn_in {burn_in}")
     rng = np.random.default_rng(seed)
     scale = Scale.fit(x, y, digits)
-    sx, info = surrogates(x, n_surrogates, kind, rng=rng, min_shift=min_shift,
-                          block_length=block_length)
+    sx, info = surrogates(
+        x, n_surrogates, kind, rng=rng, min_shift=min_shift, block_length=block_length
+    )
     texts, spans = [], []
     for xv in [x, *sx]:
         ser = serialize(xv, y, order=order, header=header, scale=scale)  # type: ignore[arg-type]
@@ -440,8 +440,10 @@ def model_te(
     values = scorer(texts, spans)
     ll = np.asarray(values, dtype=np.float64)
     if ll.shape != (len(texts), n - burn_in) or not np.isfinite(ll).all():
-        raise ValueError(f"scorer returned {ll.shape} values (finite: {np.isfinite(ll).all()}); "
-                         f"expected finite {(len(texts), n - burn_in)}")
+        raise ValueError(
+            f"scorer returned {ll.shape} values (finite: {np.isfinite(ll).all()}); "
+            f"expected finite {(len(texts), n - burn_in)}"
+        )
     real, surr = ll[0], ll[1:]
     te_per = (real[None, :] - surr).mean(axis=1)
     return {

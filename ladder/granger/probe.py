@@ -33,13 +33,15 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ladder.core.environment import VERSION, environment, git_commit
+from ladder.core.errors import GrangerRunError
+from ladder.core.io import read_jsonl, write_json
 from ladder.granger.classical import classical_verdicts, json_safe, select_lag
 from ladder.granger.compare import compare_cells, summarize_records, verbal_prompt
 from ladder.granger.grid import GridSpec
 from ladder.granger.model_side import LinearGaussianScorer, Scorer, hf_scorer, model_te
 from ladder.granger.serialize import serialize
 from ladder.granger.series import Series, make_series
-from ladder.items import read_appended
 
 __all__ = [
     "GRANGER_VERSION",
@@ -87,10 +89,6 @@ RECORD_KEYS: dict[str, str] = {
     "seconds": "wall seconds spent on this series",
     "tokens": "tokens run through the model for this series",
 }
-
-
-class GrangerRunError(ValueError):
-    """A Granger run cannot start or resume; the message says why."""
 
 
 # --------------------------------------------------------------------------- backends
@@ -142,23 +140,32 @@ class _CountingOracle(LinearGaussianScorer):
 def oracle_backend() -> Backend:
     """The in-context least-squares VAR (:class:`LinearGaussianScorer`); no words. Its
     "tokens" are characters (one token per character on the embedded tokenizers)."""
-    from ladder.models.loading import digest
+    from ladder.harness.models.loading import digest
 
     counter = {"n": 0}
     fingerprint = digest("granger", ORACLE_NAME, f"v{GRANGER_VERSION}")
     return Backend(
-        name=ORACLE_NAME, slug=ORACLE_NAME, fingerprint=fingerprint,
-        identity={"name": ORACLE_NAME, "slug": ORACLE_NAME, "fingerprint": fingerprint,
-                  "source": "baseline",
-                  "description": "in-context least-squares VAR on the printed numbers"},
-        scorer_for=lambda series, classical: _CountingOracle(_oracle_lag(series, classical),
-                                                             counter),
-        verbal=lambda prompts: None, tokens=lambda: counter["n"],
+        name=ORACLE_NAME,
+        slug=ORACLE_NAME,
+        fingerprint=fingerprint,
+        identity={
+            "name": ORACLE_NAME,
+            "slug": ORACLE_NAME,
+            "fingerprint": fingerprint,
+            "source": "baseline",
+            "description": "in-context least-squares VAR on the printed numbers",
+        },
+        scorer_for=lambda series, classical: _CountingOracle(
+            _oracle_lag(series, classical), counter
+        ),
+        verbal=lambda prompts: None,
+        tokens=lambda: counter["n"],
     )
 
 
-def hf_backend(loaded: Any, max_batch_tokens: int | None = None,
-               use_chat_template: bool | None = None) -> Backend:
+def hf_backend(
+    loaded: Any, max_batch_tokens: int | None = None, use_chat_template: bool | None = None
+) -> Backend:
     """A loaded Hugging Face model: span log-probs for TE_M, Yes/No scores for words."""
     from ladder.granger.compare import verbal_p_yes
 
@@ -171,26 +178,40 @@ def hf_backend(loaded: Any, max_batch_tokens: int | None = None,
         return verbal_p_yes(loaded, prompts, use_chat_template)
 
     return Backend(
-        name=loaded.name, slug=loaded.slug, fingerprint=loaded.fingerprint,
-        identity={"name": loaded.name, "slug": loaded.slug, "fingerprint": loaded.fingerprint,
-                  "source": loaded.source, "dtype": loaded.dtype,
-                  "chat_template": loaded.chat_template},
-        scorer_for=lambda series, classical: scorer, verbal=verbal,
+        name=loaded.name,
+        slug=loaded.slug,
+        fingerprint=loaded.fingerprint,
+        identity={
+            "name": loaded.name,
+            "slug": loaded.slug,
+            "fingerprint": loaded.fingerprint,
+            "source": loaded.source,
+            "dtype": loaded.dtype,
+            "chat_template": loaded.chat_template,
+        },
+        scorer_for=lambda series, classical: scorer,
+        verbal=verbal,
         tokens=lambda: scorer.n_tokens + counter["verbal"],
         extra={"loaded": loaded},
     )
 
 
-def make_backend(model: str | None = None, *, device: str = "cpu", dtype: str = "float32",
-                 max_batch_tokens: int | None = None) -> Backend:
+def make_backend(
+    model: str | None = None,
+    *,
+    device: str = "cpu",
+    dtype: str = "float32",
+    max_batch_tokens: int | None = None,
+) -> Backend:
     """``"linear-oracle"`` -> :func:`oracle_backend`; anything else goes to
-    :func:`ladder.models.loading.load_model` (``None``: the embedded SmolLM2)."""
+    :func:`ladder.harness.models.loading.load_model` (``None``: the embedded SmolLM2)."""
     if model == ORACLE_NAME:
         return oracle_backend()
-    from ladder.models.loading import load_model
+    from ladder.harness.models.loading import load_model
 
-    return hf_backend(load_model(model, device=device, dtype=dtype),
-                      max_batch_tokens=max_batch_tokens)
+    return hf_backend(
+        load_model(model, device=device, dtype=dtype), max_batch_tokens=max_batch_tokens
+    )
 
 
 # --------------------------------------------------------------------------- one series
@@ -200,9 +221,15 @@ def _classical(series: Series, alpha: float) -> dict[str, Any]:
     try:
         return classical_verdicts(series, alpha=alpha)
     except ValueError as exc:  # invalid data: recorded, never fatal
-        return {"testable": False, "reason": f"invalid series: {exc}", "lag": None,
-                "n_diff": None, "tests": {}, "verdict": {"x->y": None, "y->x": None},
-                "te_gauss": {"x->y": None, "y->x": None}}
+        return {
+            "testable": False,
+            "reason": f"invalid series: {exc}",
+            "lag": None,
+            "n_diff": None,
+            "tests": {},
+            "verdict": {"x->y": None, "y->x": None},
+            "te_gauss": {"x->y": None, "y->x": None},
+        }
 
 
 def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dict[str, Any]:
@@ -215,15 +242,23 @@ def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dic
     xy, yx = tests.get("x->y") or {}, tests.get("y->x") or {}
     testable = bool(cl.get("testable"))
     record: dict[str, Any] = {
-        "id": entry["id"], "index": entry["index"], "condition": entry["condition"],
-        "coupling": entry["coupling"], "lag": entry["lag"], "length": entry["length"],
-        "replicate": entry["replicate"], "seed": entry["seed"],
+        "id": entry["id"],
+        "index": entry["index"],
+        "condition": entry["condition"],
+        "coupling": entry["coupling"],
+        "lag": entry["lag"],
+        "length": entry["length"],
+        "replicate": entry["replicate"],
+        "seed": entry["seed"],
         "params": series.params,
-        "truth": series.true_x_causes_y, "truth_y_causes_x": series.true_y_causes_x,
+        "truth": series.true_x_causes_y,
+        "truth_y_causes_x": series.true_y_causes_x,
         "hidden_driver": bool(series.params.get("hidden_driver", False)),
         "nonstationary": series.condition == "random_walk",
-        "testable": testable, "reason": cl.get("reason"),
-        "sm_lag": cl.get("lag"), "sm_n_diff": cl.get("n_diff"),
+        "testable": testable,
+        "reason": cl.get("reason"),
+        "sm_lag": cl.get("lag"),
+        "sm_n_diff": cl.get("n_diff"),
         "sm_p": xy.get("p_value"),
         "sm_reject": (cl["verdict"]["x->y"] if testable else None),
         "sm_p_yx": yx.get("p_value"),
@@ -231,14 +266,31 @@ def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dic
     }
     scorer = backend.scorer_for(series, cl)
     try:
-        te = model_te(scorer, series, n_surrogates=grid.surrogates, kind=grid.surrogate_kind,
-                      seed=entry["seed"], digits=grid.digits, order=grid.order,
-                      burn_in=grid.burn_in)
-        record.update(te_m=te["te_m"], model_p=te["p_value"],
-                      model_reject=te["p_value"] <= grid.alpha, model=te, model_error=None)
+        te = model_te(
+            scorer,
+            series,
+            n_surrogates=grid.surrogates,
+            kind=grid.surrogate_kind,
+            seed=entry["seed"],
+            digits=grid.digits,
+            order=grid.order,
+            burn_in=grid.burn_in,
+        )
+        record.update(
+            te_m=te["te_m"],
+            model_p=te["p_value"],
+            model_reject=te["p_value"] <= grid.alpha,
+            model=te,
+            model_error=None,
+        )
     except ValueError as exc:
-        record.update(te_m=None, model_p=None, model_reject=None, model=None,
-                      model_error=str(exc).splitlines()[0])
+        record.update(
+            te_m=None,
+            model_p=None,
+            model_reject=None,
+            model=None,
+            model_error=str(exc).splitlines()[0],
+        )
     record["oracle_lag"] = scorer.lag if isinstance(scorer, LinearGaussianScorer) else None
     p_yes = None
     if grid.verbal:
@@ -263,53 +315,51 @@ def read_records(path: str | Path, repair: bool = False) -> list[dict[str, Any]]
 
     A corrupt line anywhere else raises :class:`GrangerRunError`.
     """
-    return read_appended(path, repair, GrangerRunError)
+    return read_jsonl(path, repair, GrangerRunError)
 
 
 def _settings(grid: GridSpec) -> dict[str, Any]:
-    return {"alpha": grid.alpha, "surrogates": grid.surrogates,
-            "surrogate_kind": grid.surrogate_kind, "digits": grid.digits, "order": grid.order,
-            "burn_in": grid.burn_in, "verbal": grid.verbal, "header": "",
-            "granger_version": GRANGER_VERSION}
+    return {
+        "alpha": grid.alpha,
+        "surrogates": grid.surrogates,
+        "surrogate_kind": grid.surrogate_kind,
+        "digits": grid.digits,
+        "order": grid.order,
+        "burn_in": grid.burn_in,
+        "verbal": grid.verbal,
+        "header": "",
+        "granger_version": GRANGER_VERSION,
+    }
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from ladder.items import atomic_writer
-
-    with atomic_writer(path) as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
-        fh.write("\n")
-
-
-def _environment() -> dict[str, Any]:
-    import platform
-
-    env: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
-    for module in ("torch", "transformers", "numpy", "scipy", "statsmodels"):
-        mod = sys.modules.get(module)
-        if mod is not None:
-            env[module] = getattr(mod, "__version__", None)
-    return env
-
-
-def _check_resume(previous: dict[str, Any], backend: Backend, grid: GridSpec,
-                  settings: dict[str, Any], out_dir: Path) -> None:
+def _check_resume(
+    previous: dict[str, Any],
+    backend: Backend,
+    grid: GridSpec,
+    settings: dict[str, Any],
+    out_dir: Path,
+) -> None:
     if previous.get("model", {}).get("fingerprint") != backend.fingerprint:
         raise GrangerRunError(
             f"{out_dir}: the run was made with model {previous.get('model', {}).get('name')!r}"
-            f"; resume it with that model")
+            f"; resume it with that model"
+        )
     old_grid = dict(previous.get("grid") or {})
     new_grid = grid.to_dict()
     for key in ("source", "sha256", "description"):
         old_grid.pop(key, None)
         new_grid.pop(key, None)
     if old_grid != json_safe(new_grid):
-        raise GrangerRunError(f"{out_dir}: the grid differs from the run's grid "
-                              f"{previous.get('grid', {}).get('name')!r}; resume with the same "
-                              f"grid")
+        raise GrangerRunError(
+            f"{out_dir}: the grid differs from the run's grid "
+            f"{previous.get('grid', {}).get('name')!r}; resume with the same "
+            f"grid"
+        )
     if previous.get("settings") != settings:
-        raise GrangerRunError(f"{out_dir}: settings differ from the run's "
-                              f"({previous.get('settings')}); resume with the same options")
+        raise GrangerRunError(
+            f"{out_dir}: settings differ from the run's "
+            f"({previous.get('settings')}); resume with the same options"
+        )
 
 
 def run_granger(
@@ -328,8 +378,6 @@ def run_granger(
     ``out_dir`` already holds a run and ``resume`` is false, when there is nothing to
     resume, or when the model, grid or settings differ from the run being resumed.
     """
-    from ladder import __version__
-    from ladder.runner import git_commit
 
     if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
         raise GrangerRunError(f"limit must be a positive integer, got {limit!r}")
@@ -344,8 +392,9 @@ def run_granger(
         previous = json.loads(json_path.read_text())
         _check_resume(previous, backend, grid, settings, out_dir)
     elif json_path.exists() or records_path.exists():
-        raise GrangerRunError(f"{out_dir}: already holds a Granger run; resume it (--resume) "
-                              f"or choose another --out")
+        raise GrangerRunError(
+            f"{out_dir}: already holds a Granger run; resume it (--resume) or choose another --out"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = grid.plan()
     if limit is not None:
@@ -359,23 +408,29 @@ def run_granger(
         "status": "running",
         "started": started,
         "finished": None,
-        "ladder": {"version": __version__, "git_commit": git_commit()},
+        "ladder": {"version": VERSION, "git_commit": git_commit()},
         "command": command,
         "model": backend.identity,
         "grid": json_safe(grid.to_dict()),
         "settings": settings,
         "n_planned": len(grid.plan()),
         "limit": limit,
-        "environment": _environment(),
+        "environment": environment(),
         "timing": None,
         "cells": None,
         "summary": None,
         "record_keys": RECORD_KEYS,
     }
-    _write_json(json_path, results)
-    bar = tqdm(total=len(plan), initial=len(plan) - len(todo), unit="series",
-               desc=f"granger {backend.name}", disable=not progress, file=sys.stderr,
-               dynamic_ncols=True)
+    write_json(json_path, results)
+    bar = tqdm(
+        total=len(plan),
+        initial=len(plan) - len(todo),
+        unit="series",
+        desc=f"granger {backend.name}",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     run_seconds = 0.0
     run_tokens = 0
     with records_path.open("a", encoding="utf-8") as out, closing(bar):
@@ -406,5 +461,5 @@ def run_granger(
     }
     results["cells"] = compare_cells(ordered)
     results["summary"] = summarize_records(ordered)
-    _write_json(json_path, json_safe(results))
+    write_json(json_path, json_safe(results))
     return results

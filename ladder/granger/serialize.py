@@ -23,7 +23,7 @@ after an optional ``header``:
 Both embedded tokenizers (SmolLM2, Gemma-3) give one token per digit, comma and semicolon
 (``528,250;`` → ``5 2 8 , 2 5 0 ;``), i.e. ``2*digits + 2`` tokens per step. The returned
 ``y_spans[t] = (start, end)`` is the character range of ``y_t``'s digits, for
-:func:`ladder.models.scoring.span_logprobs`.
+:func:`ladder.harness.models.scoring.span_logprobs`.
 
 Example:
     >>> import numpy as np
@@ -172,17 +172,16 @@ def serialize(
     xc, yc = scale.encode(xa), scale.encode(ya)
     fmt = f"{{:0{d}d}}"
     first, second = (yc, xc) if order == "yx" else (xc, yc)
-    body = "".join(f"{fmt.format(a)},{fmt.format(b)};" for a, b in zip(first.tolist(),
-                                                                        second.tolist(),
-                                                                        strict=True))
+    body = "".join(
+        f"{fmt.format(a)},{fmt.format(b)};"
+        for a, b in zip(first.tolist(), second.tolist(), strict=True)
+    )
     step = 2 * d + 2
     base = len(header)
     starts = base + step * np.arange(xa.size)
     first_spans = [(int(s), int(s) + d) for s in starts]
     second_spans = [(int(s) + d + 1, int(s) + 2 * d + 1) for s in starts]
-    y_spans, x_spans = (
-        (first_spans, second_spans) if order == "yx" else (second_spans, first_spans)
-    )
+    y_spans, x_spans = (first_spans, second_spans) if order == "yx" else (second_spans, first_spans)
     return Serialized(header + body, y_spans, x_spans, xc, yc, scale, order, header)
 
 

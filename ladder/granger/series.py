@@ -299,8 +299,16 @@ def var_series(
     _check_stable(ar, c_xy, c_yx, lag)
     rng = np.random.default_rng(seed)
     x, y = _simulate_var(rng, length + burn_in + lag, ar, c_xy, c_yx, lag, noise)
-    params = dict(length=length, coupling=coupling, lag=lag, direction=direction, ar=ar,
-                  noise=noise, burn_in=burn_in, seed=seed)
+    params = dict(
+        length=length,
+        coupling=coupling,
+        lag=lag,
+        direction=direction,
+        ar=ar,
+        noise=noise,
+        burn_in=burn_in,
+        seed=seed,
+    )
     return Series(x[-length:], y[-length:], "var", params, c_xy != 0, c_yx != 0)
 
 
@@ -341,8 +349,16 @@ def nonlinear_series(
     total = length + burn_in + lag
     x = _ar1(rng, total, ar, noise)
     y = _respond(rng, _nonlinearity(kind, x), ar, coupling, lag, noise)
-    params = dict(length=length, coupling=coupling, lag=lag, kind=kind, ar=ar, noise=noise,
-                  burn_in=burn_in, seed=seed)
+    params = dict(
+        length=length,
+        coupling=coupling,
+        lag=lag,
+        kind=kind,
+        ar=ar,
+        noise=noise,
+        burn_in=burn_in,
+        seed=seed,
+    )
     return Series(x[-length:], y[-length:], "nonlinear", params, coupling != 0, False)
 
 
@@ -378,8 +394,17 @@ def hidden_driver_series(
     z = _ar1(rng, total, driver_ar, noise)
     x = _respond(rng, z, 0.0, coupling, 1, noise)
     y = _respond(rng, z, ar, coupling, lag + 1, noise)
-    params = dict(length=length, coupling=coupling, lag=lag, ar=ar, noise=noise,
-                  driver_ar=driver_ar, burn_in=burn_in, seed=seed, hidden_driver=True)
+    params = dict(
+        length=length,
+        coupling=coupling,
+        lag=lag,
+        ar=ar,
+        noise=noise,
+        driver_ar=driver_ar,
+        burn_in=burn_in,
+        seed=seed,
+        hidden_driver=True,
+    )
     return Series(x[-length:], y[-length:], "hidden_driver", params, False, False)
 
 
@@ -406,8 +431,16 @@ def feedback_series(
     _check_stable(ar, coupling, c_yx, lag)
     rng = np.random.default_rng(seed)
     x, y = _simulate_var(rng, length + burn_in + lag, ar, coupling, c_yx, lag, noise)
-    params = dict(length=length, coupling=coupling, coupling_yx=c_yx, lag=lag, ar=ar,
-                  noise=noise, burn_in=burn_in, seed=seed)
+    params = dict(
+        length=length,
+        coupling=coupling,
+        coupling_yx=c_yx,
+        lag=lag,
+        ar=ar,
+        noise=noise,
+        burn_in=burn_in,
+        seed=seed,
+    )
     return Series(x[-length:], y[-length:], "feedback", params, coupling != 0, c_yx != 0)
 
 
@@ -464,8 +497,16 @@ def intervened_series(
     total = length + burn_in + lag
     x = rng.normal(0.0, 1.0, total)
     y = _respond(rng, x, ar, coupling, lag, noise)
-    params = dict(length=length, coupling=coupling, lag=lag, ar=ar, noise=noise,
-                  burn_in=burn_in, seed=seed, intervened=True)
+    params = dict(
+        length=length,
+        coupling=coupling,
+        lag=lag,
+        ar=ar,
+        noise=noise,
+        burn_in=burn_in,
+        seed=seed,
+        intervened=True,
+    )
     return Series(x[-length:], y[-length:], "intervened", params, coupling != 0, False)
 
 

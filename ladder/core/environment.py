@@ -1,0 +1,63 @@
+"""Where a result came from: ladder's version, its git commit and the software around it.
+
+>>> {"ladder", "python", "numpy"} <= set(environment())
+True
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["VERSION", "environment", "git_commit"]
+
+VERSION = "0.1.0"
+
+_LIBRARIES = ("torch", "transformers", "numpy", "scipy", "statsmodels", "pgmpy", "networkx")
+
+
+@cache
+def git_commit() -> str | None:
+    """The commit of the ladder checkout, when it is one (``-dirty`` if modified)."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return None
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def environment() -> dict[str, Any]:
+    """Versions of Python, the platform, ladder and the numeric libraries already imported."""
+    import numpy  # always present; the others are recorded only when a run loaded them
+
+    env: dict[str, Any] = {
+        "ladder": VERSION,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": numpy.__version__,
+    }
+    for module in _LIBRARIES:
+        mod = sys.modules.get(module)
+        if mod is not None:
+            env[module] = getattr(mod, "__version__", None)
+    return env

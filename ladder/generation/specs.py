@@ -1,0 +1,281 @@
+"""Task specs: which questions a suite asks, read from YAML and validated strictly.
+
+A spec maps graph families to the query types asked on them::
+
+    name: mini
+    n: 40                      # items (the CLI's --n overrides)
+    margin: 0.05               # minimum distance of truth from the decision threshold
+    verbalizations: [commonsense, symbolic]
+    evidence: [probabilities]
+    cells:
+      confounding: [ate, backdoor_set]
+      random:
+        nodes: [3, 6]
+        density: 0.4
+        queries: [correlation, ett]
+
+Every (family, query) pair must be defined (:func:`ladder.generation.generate.supports`); any
+unknown field, family, query type, verbalization or evidence mode is a
+:class:`SpecError` naming the file, the field and the allowed values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ladder.core.errors import SpecError
+from ladder.core.resources import builtin_task
+from ladder.engine.graphs import FAMILIES
+from ladder.engine.queries import QUERY_TYPES
+from ladder.generation.naming import VERBALIZATIONS
+from ladder.generation.verbalize import EVIDENCE_MODES
+
+__all__ = ["SUITES", "RandomDags", "SpecError", "TaskSpec", "load_spec", "load_suite"]
+
+SUITES = ("core", "quick")
+
+_TOP_FIELDS = {
+    "name",
+    "description",
+    "n",
+    "margin",
+    "verbalizations",
+    "evidence",
+    "cells",
+    "sample_size",
+    "samples_max_nodes",
+    "cpt_range",
+    "min_effect",
+}
+_RANDOM_FIELDS = {"nodes", "density", "queries"}
+
+
+@dataclass(frozen=True)
+class RandomDags:
+    """Random DAGs with a node count drawn uniformly from ``nodes`` (inclusive)."""
+
+    nodes: tuple[int, int]
+    density: float
+    queries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A validated task spec. ``sha256`` is the hash of its canonical JSON form."""
+
+    name: str
+    n: int
+    margin: float
+    verbalizations: tuple[str, ...]
+    evidence: tuple[str, ...]
+    cells: Mapping[str, tuple[str, ...]]
+    random_dags: RandomDags | None = None
+    description: str = ""
+    sample_size: int = 1000
+    samples_max_nodes: int = 6
+    cpt_range: tuple[float, float] = (0.05, 0.95)
+    min_effect: float = 0.05
+    source: str = "<memory>"
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sha256(self) -> str:
+        canon = yaml.safe_dump(dict(self.raw), sort_keys=True).encode()
+        return hashlib.sha256(canon).hexdigest()
+
+
+def _fail(source: str, field_name: str, problem: str) -> SpecError:
+    return SpecError(f"{source}: field '{field_name}': {problem}")
+
+
+def _list_of(
+    source: str, name: str, value: Any, allowed: tuple[str, ...] | list[str]
+) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise _fail(source, name, f"must be a non-empty list; allowed values: {', '.join(allowed)}")
+    for item in value:
+        if item not in allowed:
+            raise _fail(source, name, f"unknown value {item!r}; allowed: {', '.join(allowed)}")
+    if len(set(value)) != len(value):
+        raise _fail(source, name, "lists a value twice")
+    return tuple(value)
+
+
+def _number(source: str, name: str, value: Any, kind: type, low: float, high: float) -> Any:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (kind is int and not isinstance(value, int))
+    ):
+        raise _fail(source, name, f"{value!r} is not a{'n integer' if kind is int else ' number'}")
+    if not low <= value <= high:
+        raise _fail(source, name, f"{value!r} is outside the allowed range [{low}, {high}]")
+    return kind(value)
+
+
+def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
+    """Validate a spec's parsed YAML (a mapping) and return a :class:`TaskSpec`."""
+    from ladder.generation.generate import (
+        unsupported_reason,  # the generator owns the family×query table
+    )
+
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            f"{source}: a spec must be a YAML mapping of fields; allowed fields: "
+            f"{', '.join(sorted(_TOP_FIELDS))}"
+        )
+    unknown = set(data) - _TOP_FIELDS
+    if unknown:
+        raise _fail(
+            source,
+            sorted(unknown)[0],
+            f"unknown field; allowed fields: {', '.join(sorted(_TOP_FIELDS))}",
+        )
+    for required in ("name", "cells"):
+        if required not in data:
+            raise _fail(source, required, "is required")
+    name = data["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(source, "name", "must be a non-empty string")
+    n = _number(source, "n", data.get("n", 100), int, 1, 10_000_000)
+    margin = _number(source, "margin", data.get("margin", 0.05), float, 0.0, 0.49)
+    verbalizations = _list_of(
+        source, "verbalizations", data.get("verbalizations", list(VERBALIZATIONS)), VERBALIZATIONS
+    )
+    evidence = _list_of(source, "evidence", data.get("evidence", ["probabilities"]), EVIDENCE_MODES)
+    sample_size = _number(source, "sample_size", data.get("sample_size", 1000), int, 10, 10**7)
+    samples_max = _number(source, "samples_max_nodes", data.get("samples_max_nodes", 6), int, 2, 8)
+    min_effect = _number(source, "min_effect", data.get("min_effect", 0.05), float, 0.0, 0.5)
+    cpt_range = data.get("cpt_range", [0.05, 0.95])
+    if (
+        not isinstance(cpt_range, list)
+        or len(cpt_range) != 2
+        or not all(isinstance(v, (int, float)) for v in cpt_range)
+        or not 0 <= cpt_range[0] < cpt_range[1] <= 1
+    ):
+        raise _fail(
+            source, "cpt_range", f"{cpt_range!r} must be [low, high] with 0 <= low < high <= 1"
+        )
+    cells_raw = data["cells"]
+    if not isinstance(cells_raw, Mapping) or not cells_raw:
+        raise _fail(
+            source,
+            "cells",
+            "must map graph families to lists of query types; "
+            f"allowed families: {', '.join([*FAMILIES, 'random'])}",
+        )
+    cells: dict[str, tuple[str, ...]] = {}
+    random_dags = None
+    queries_allowed = tuple(QUERY_TYPES)
+    for family, value in cells_raw.items():
+        where = f"cells.{family}"
+        if family == "random":
+            if not isinstance(value, Mapping):
+                raise _fail(source, where, "must be a mapping with nodes, density, queries")
+            bad = set(value) - _RANDOM_FIELDS
+            if bad:
+                raise _fail(
+                    source,
+                    f"{where}.{sorted(bad)[0]}",
+                    f"unknown field; allowed: {', '.join(sorted(_RANDOM_FIELDS))}",
+                )
+            nodes = value.get("nodes", [3, 12])
+            if isinstance(nodes, int):
+                nodes = [nodes, nodes]
+            if (
+                not isinstance(nodes, list)
+                or len(nodes) != 2
+                or not all(isinstance(k, int) and not isinstance(k, bool) for k in nodes)
+                or not 3 <= nodes[0] <= nodes[1] <= 16
+            ):
+                raise _fail(
+                    source,
+                    f"{where}.nodes",
+                    f"{nodes!r} must be [min, max] with 3 <= min <= max <= 16",
+                )
+            density = _number(
+                source, f"{where}.density", value.get("density", 0.4), float, 0.05, 1.0
+            )
+            queries = _list_of(source, f"{where}.queries", value.get("queries"), queries_allowed)
+            for q in queries:
+                reason = unsupported_reason("random", q)
+                if reason:
+                    raise _fail(
+                        source,
+                        f"{where}.queries",
+                        f"query {q!r} is undefined on random DAGs: {reason}",
+                    )
+            if not set(verbalizations) & {"nonsense", "symbolic"}:
+                raise _fail(
+                    source,
+                    "verbalizations",
+                    "random DAGs have no commonsense stories; add nonsense or symbolic",
+                )
+            random_dags = RandomDags((nodes[0], nodes[1]), density, queries)
+            continue
+        if family not in FAMILIES:
+            raise _fail(
+                source,
+                "cells",
+                f"unknown graph family {family!r}; allowed: {', '.join([*FAMILIES, 'random'])}",
+            )
+        queries = _list_of(source, where, value, queries_allowed)
+        for q in queries:
+            reason = unsupported_reason(family, q)
+            if reason:
+                defined = [t for t in queries_allowed if not unsupported_reason(family, t)]
+                raise _fail(
+                    source,
+                    where,
+                    f"query {q!r} is undefined on family {family!r}: "
+                    f"{reason}; defined there: {', '.join(defined)}",
+                )
+        cells[family] = queries
+    return TaskSpec(
+        name=name,
+        n=n,
+        margin=margin,
+        verbalizations=verbalizations,
+        evidence=evidence,
+        cells=cells,
+        random_dags=random_dags,
+        description=str(data.get("description", "")),
+        sample_size=sample_size,
+        samples_max_nodes=samples_max,
+        cpt_range=(float(cpt_range[0]), float(cpt_range[1])),
+        min_effect=min_effect,
+        source=source,
+        raw=dict(data),
+    )
+
+
+def load_spec(path: str | Path) -> TaskSpec:
+    """Read and validate a spec file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the spec file ({exc.strerror or exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SpecError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return parse_spec(data, str(path))
+
+
+def load_suite(name: str) -> TaskSpec:
+    """A built-in suite (``core`` or ``quick``), shipped as ``ladder/tasks/<name>.yaml``."""
+    if name not in SUITES:
+        raise SpecError(f"--suite: unknown suite {name!r}; allowed: {', '.join(SUITES)}")
+    data = yaml.safe_load(builtin_task(name).read_text(encoding="utf-8"))
+    return parse_spec(data, f"tasks/{name}.yaml")
