@@ -466,7 +466,8 @@ def test_untestable_series_is_recorded(tmp_path, monkeypatch) -> None:
 
 
 def test_command_handle(tmp_path) -> None:
-    from ladder.commands.granger import configure, handle
+    from ladder.commands.granger import configure
+    from ladder.commands.granger import run as handle
 
     parser = argparse.ArgumentParser()
     configure(parser)

@@ -6,7 +6,7 @@ a truth oracle right everywhere. Expected numbers are computed here independentl
 by its formula, the pooled z-test by hand, McNemar with statsmodels).
 
 Synthetic Granger format used by the Granger test: the shape ``ladder.granger.probe`` writes
-(granger_version 1), reduced to the keys the report reads (``ladder.analysis.report.GRANGER_KEYS``)::
+(granger_version 1), reduced to the keys the report reads (``GRANGER_KEYS`` of the report module)::
 
     granger.json  {"status": "complete", "n_done": 7, "n_planned": 7,
                    "model": {"name": ...}, "settings": {"alpha": 0.05},
@@ -553,23 +553,10 @@ def test_without_matplotlib(tmp_path, monkeypatch):
 
 
 def _main(argv: list[str]) -> int:
-    """``ladder.cli.main`` with report/leaderboard registered (as the CLI will)."""
+    """``ladder.cli.main``."""
     from ladder import cli
-    from ladder.commands.report import (
-        configure_leaderboard,
-        configure_report,
-        handle_leaderboard,
-        handle_report,
-    )
 
-    saved = dict(cli.COMMANDS)
-    cli.COMMANDS["report"] = (configure_report, handle_report, "report")
-    cli.COMMANDS["leaderboard"] = (configure_leaderboard, handle_leaderboard, "leaderboard")
-    try:
-        return cli.main(argv)
-    finally:
-        cli.COMMANDS.clear()
-        cli.COMMANDS.update(saved)
+    return cli.main(argv)
 
 
 def test_cli_report(tmp_path, capsys):
@@ -586,7 +573,7 @@ def test_cli_report(tmp_path, capsys):
 
 
 def test_configure_report_parses():
-    from ladder.commands.report import configure_report
+    from ladder.commands.report import configure as configure_report
 
     p = argparse.ArgumentParser()
     configure_report(p)

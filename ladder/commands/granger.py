@@ -20,8 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from ladder.core.errors import UsageError
+from ladder.core.io import slugify
+from ladder.granger.grid import load_grid
+from ladder.granger.probe import ORACLE_NAME, make_backend, run_granger
 
-__all__ = ["configure", "handle"]
+__all__ = ["HELP", "NAME", "configure", "run", "summary_lines"]
+
+NAME = "granger"
+HELP = (
+    "Granger probes: statsmodels against the model's own next-token "
+    "transfer entropy on series from known dynamic graphs"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -112,12 +121,8 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def handle(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run ``ladder granger``; returns the exit status (130 when interrupted)."""
-    from ladder.core.io import slugify
-    from ladder.granger.grid import load_grid
-    from ladder.granger.probe import ORACLE_NAME, make_backend, run_granger
-
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit}: must be at least 1")
     if args.max_batch_tokens is not None and args.max_batch_tokens < 1:

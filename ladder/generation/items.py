@@ -1,6 +1,7 @@
-"""Item files: JSONL reading with line-numbered errors, and atomic writing.
+"""Item files: JSONL reading with line-numbered errors.
 
 >>> import tempfile, os
+>>> from ladder.core.io import atomic_writer
 >>> path = os.path.join(tempfile.mkdtemp(), "items.jsonl")
 >>> with atomic_writer(path) as fh:
 ...     _ = fh.write('{"id": "a"}\\n')

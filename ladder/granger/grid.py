@@ -229,9 +229,7 @@ def parse_grid(data: Any, source: str = "<dict>", sha256: str | None = None) -> 
         ...             "lags": [1], "lengths": [60], "colour": "red"})
         Traceback (most recent call last):
         ...
-        ValueError: unknown field 'colour' in grid <dict>; allowed: name, conditions, \
-couplings, lags, lengths, description, seed, series_per_cell, surrogates, surrogate_kind, \
-digits, order, burn_in, alpha, verbal, condition_params
+        ladder.core.errors.SpecError: unknown field 'colour' in grid <dict>; allowed: ...
     """
     if not isinstance(data, dict):
         raise SpecError(f"grid {source} must be a mapping of fields, got {type(data).__name__}")
