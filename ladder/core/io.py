@@ -20,13 +20,27 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from ladder.core.errors import ItemFileError, LadderError
 
-__all__ = ["atomic_writer", "file_sha256", "read_json", "read_jsonl", "slugify", "write_json"]
+__all__ = [
+    "DuplicateRecordWarning",
+    "atomic_writer",
+    "drop_duplicate_ids",
+    "file_sha256",
+    "read_json",
+    "read_jsonl",
+    "slugify",
+    "write_json",
+]
+
+
+class DuplicateRecordWarning(UserWarning):
+    """A run file holds the same id twice; all but the first record were dropped."""
 
 
 def _umask() -> int:
@@ -114,6 +128,38 @@ def read_jsonl(
         with path.open("r+b") as fh:
             fh.truncate(good_end)
     return records
+
+
+def drop_duplicate_ids(
+    records: list[dict[str, Any]], source: str | Path, key: str = "id"
+) -> list[dict[str, Any]]:
+    """``records`` with later repeats of an id dropped, warning once if any were.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     kept = drop_duplicate_ids([{"id": "a"}, {"id": "b"}, {"id": "a"}], "s.jsonl")
+    >>> [r["id"] for r in kept], str(caught[0].message)
+    (['a', 'b'], "s.jsonl: 1 duplicate id(s) dropped (first: 'a'); kept the first record of each")
+    """
+    seen: set[Any] = set()
+    kept: list[dict[str, Any]] = []
+    dupes: list[Any] = []
+    for record in records:
+        ident = record.get(key)
+        if ident in seen:
+            dupes.append(ident)
+            continue
+        seen.add(ident)
+        kept.append(record)
+    if dupes:
+        warnings.warn(
+            f"{source}: {len(dupes)} duplicate id(s) dropped (first: {dupes[0]!r}); "
+            "kept the first record of each",
+            DuplicateRecordWarning,
+            stacklevel=2,
+        )
+    return kept
 
 
 def file_sha256(path: str | Path) -> str:
