@@ -1,4 +1,4 @@
-"""``ladder generate`` on good and bad input.
+"""``ladder generate`` (and ``ladder export``) on good and bad input.
 
 Bad input must give exit status 2, ONE line on stderr (``ladder generate: error: ...``)
 naming the file, the field and the allowed values where there are any, and leave no
@@ -7,17 +7,22 @@ output file and no temporary file behind; an existing output file stays as it wa
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+import ladder.commands.generate as generate_command
 from ladder.cli import main
+from ladder.core.io import atomic_writer
 from ladder.generation.generate import dumps, generate_items, item_id
 from ladder.generation.items import read_items
 from ladder.generation.specs import load_suite
@@ -59,6 +64,7 @@ TOP_FIELDS = [
     "samples_max_nodes",
     "cpt_range",
     "min_effect",
+    "max_n",
 ]
 
 GOOD = """\
@@ -150,6 +156,14 @@ BAD_SPECS = {
         "name: bad\nn: many\ncells:\n  chain: [ate]\n",
         ["'n'", "'many'", "integer"],
     ),
+    "n above max_n": (
+        "name: bad\nn: 50\nmax_n: 40\ncells:\n  chain: [ate]\n",
+        ["'n'", "50", "max_n = 40"],
+    ),
+    "max_n above the hard cap": (
+        "name: bad\nmax_n: 20000000\ncells:\n  chain: [ate]\n",
+        ["'max_n'", "20000000", "10000000"],
+    ),
     "missing cells": ("name: bad\n", ["'cells'", "required"]),
     "malformed YAML": ("name: [unclosed\ncells: {chain: [ate]}\n", ["not valid YAML", "line"]),
     "not a mapping": ("- chain\n- ate\n", ["mapping", *TOP_FIELDS]),
@@ -201,7 +215,9 @@ def test_unwritable_output(where, tmp_path, capsys):
     assert run(["generate", "--suite", "quick", "--out", where]) == 2
     line = error_line(capsys)
     assert "--out" in line and where in line and "cannot write" in line
-    assert ("No such file" in line) if where.startswith("missing") else ("Not a directory" in line)
+    assert (
+        ("does not exist" in line) if where.startswith("missing") else ("not a directory" in line)
+    )
     assert _listing(tmp_path) == before
     assert (tmp_path / "a_file").read_text() == "not a directory\n"
 
@@ -434,3 +450,163 @@ def test_console_script_deterministic_across_processes(tmp_path):
     assert outs[0] == outs[1]
     here = "".join(dumps(it) + "\n" for it in generate_items(load_suite("core"), 3, 120))
     assert outs[0] == here.encode("utf-8")
+
+
+# -- caps, output checks and kills ---------------------------------------------------------------
+
+
+def _no_generation(*args, **kwargs):
+    raise AssertionError("generation started although the command must be refused first")
+
+
+def test_n_above_the_cap_is_refused_before_generating(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(generate_command, "generate_items", _no_generation)
+    assert run(["generate", "--suite", "quick", "--n", "1000000000", "--out", "o.jsonl"]) == 2
+    line = error_line(capsys)
+    assert "--n 1000000000" in line and "max_n" in line and "100000" in line
+    assert _listing(tmp_path) == set()
+
+
+def test_spec_max_n_sets_the_cap(tmp_path, capsys):
+    spec = write(tmp_path, "capped.yaml", "name: capped\nn: 5\nmax_n: 6\ncells:\n  chain: [ate]\n")
+    assert run(["generate", "--spec", str(spec), "--n", "6", "--out", "six.jsonl", "--quiet"]) == 0
+    assert len(read_items(tmp_path / "six.jsonl")) == 6
+    assert run(["generate", "--spec", str(spec), "--n", "7", "--out", "seven.jsonl"]) == 2
+    line = error_line(capsys)
+    assert "--n 7" in line and "cap of 6" in line and str(spec) in line
+    assert not (tmp_path / "seven.jsonl").exists()
+
+
+def test_out_directory_is_refused_before_generating(tmp_path, capsys, monkeypatch):
+    (tmp_path / "adir").mkdir()
+    monkeypatch.setattr(generate_command, "generate_items", _no_generation)
+    assert run(["generate", "--suite", "quick", "--out", "adir"]) == 2
+    line = error_line(capsys)
+    assert "--out adir" in line and "is a directory" in line
+    assert _listing(tmp_path) == {"adir"} and not any((tmp_path / "adir").iterdir())
+
+
+def test_spec_not_utf8_names_the_file(tmp_path, capsys):
+    spec = tmp_path / "latin1.yaml"
+    spec.write_bytes(b"name: caf\xe9\ncells:\n  chain: [ate]\n")
+    assert run(["generate", "--spec", str(spec), "--out", "o.jsonl"]) == 2
+    line = error_line(capsys)
+    assert str(spec) in line and "not UTF-8" in line
+    assert _listing(tmp_path) == {"latin1.yaml"}
+
+
+def _start_generate(tmp_path: Path, out: str) -> subprocess.Popen:
+    """A long ``python -m ladder.cli generate`` run, returned once it has begun writing."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ladder.cli",
+            "generate",
+            "--suite",
+            "core",
+            "--n",
+            "50000",
+            "--out",
+            out,
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        temps = list(tmp_path.glob(f".{out}.*.tmp"))
+        if temps and temps[0].stat().st_size > 0:
+            return proc
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    proc.kill()
+    raise AssertionError("generate did not start writing within 60 s")
+
+
+def test_sigterm_leaves_no_temporary_file(tmp_path):
+    proc = _start_generate(tmp_path, "big.jsonl")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert err.strip().splitlines()[-1] == "ladder generate: terminated"
+    assert _listing(tmp_path) == set()  # neither a temporary nor a half-written output
+
+
+def test_temporary_of_a_killed_writer_is_removed_by_the_next_write(tmp_path):
+    proc = _start_generate(tmp_path, "big.jsonl")
+    proc.kill()  # SIGKILL: no handler runs, the temporary stays behind
+    proc.communicate(timeout=60)
+    left = list(tmp_path.glob(".big.jsonl.*.tmp"))
+    assert len(left) == 1 and str(proc.pid) in left[0].name
+    assert run(["generate", "--suite", "quick", "--n", "3", "--out", "big.jsonl", "--quiet"]) == 0
+    assert _listing(tmp_path) == {"big.jsonl"}
+
+
+def test_stale_temporaries_only_of_dead_writers_are_removed(tmp_path):
+    target = tmp_path / "x.json"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    dead_tmp = tmp_path / f".x.json.{dead.stdout.strip()}.abcd1234.tmp"
+    live_tmp = tmp_path / f".x.json.{os.getpid()}.efgh5678.tmp"  # a writer still at work
+    legacy_fresh = tmp_path / ".x.json.ijkl9012.tmp"  # no PID, written just now
+    other = tmp_path / ".y.json.1.abcd1234.tmp"  # another target's temporary
+    for path in (dead_tmp, live_tmp, legacy_fresh, other):
+        path.write_text("partial")
+        os.utime(path, (time.time() - 60, time.time() - 60))
+    os.utime(legacy_fresh, None)
+    with atomic_writer(target) as fh:
+        fh.write("{}")
+    assert _listing(tmp_path) == {"x.json", live_tmp.name, legacy_fresh.name, other.name}
+
+
+# -- ladder export ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def item_file(tmp_path: Path) -> Path:
+    path = tmp_path / "items.jsonl"
+    path.write_text("".join(dumps(i) + "\n" for i in generate_items(load_suite("quick"), 0, 6)))
+    return path
+
+
+def export_error(capsys) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("ladder export: error: "), lines
+    return lines[0]
+
+
+@pytest.mark.parametrize("name", ["../../x", "a/b", "x.y", "", "tâche"])
+def test_export_refuses_unsafe_task_names(name, item_file, tmp_path, capsys):
+    out = tmp_path / "deep" / "out"
+    before = {p for p in tmp_path.rglob("*")}
+    assert run(["export", "--items", str(item_file), "--out", str(out), "--task-name", name]) == 2
+    line = export_error(capsys)
+    assert "--task-name" in line and "[A-Za-z0-9_]+" in line
+    assert {p for p in tmp_path.rglob("*")} == before
+
+
+def test_export_good_task_name(item_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(["export", "--items", str(item_file), "--out", str(out), "--task-name", "My_1"]) == 0
+    assert {p.name for p in out.iterdir()} == {"My_1.jsonl", "My_1.yaml"}
+    rows = [json.loads(line) for line in (out / "My_1.jsonl").read_text().splitlines()]
+    assert [r["label"] for r in rows] == [
+        1 if i["answer"] == "yes" else 0 for i in read_items(item_file)
+    ]
+
+
+@pytest.mark.parametrize("where", ["a_file", "a_file/below"])
+def test_export_out_that_is_a_file(where, item_file, tmp_path, capsys):
+    (tmp_path / "a_file").write_text("keep\n")
+    assert run(["export", "--items", str(item_file), "--out", str(tmp_path / where)]) == 2
+    line = export_error(capsys)
+    assert "--out" in line and where in line
+    assert (tmp_path / "a_file").read_text() == "keep\n"

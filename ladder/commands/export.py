@@ -17,8 +17,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     """Add the ``ladder export`` options to ``p``."""
     p.add_argument("--format", default="lm-eval", choices=["lm-eval"])
     p.add_argument("--items", type=Path, required=True, help="item file (JSONL)")
-    p.add_argument("--out", type=Path, required=True, help="output directory")
-    p.add_argument("--task-name", default=None, help="lm-eval task name (default ladder_<task>)")
+    p.add_argument("--out", type=Path, required=True, help="output directory (created if needed)")
+    p.add_argument(
+        "--task-name",
+        default=None,
+        help="lm-eval task name: letters, digits and underscores (default ladder_<task>)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

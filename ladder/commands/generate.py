@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -13,7 +14,8 @@ from tqdm import tqdm
 
 from ladder.core.errors import UsageError
 from ladder.core.io import atomic_writer
-from ladder.generation.generate import dumps, generate_items
+from ladder.core.records import ANSWER, Item
+from ladder.generation.generate import dumps, generate_items, item_count
 from ladder.generation.specs import load_spec, load_suite
 
 __all__ = ["HELP", "NAME", "configure", "run", "summary_table"]
@@ -27,13 +29,18 @@ def configure(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--suite", default=None, help="built-in suite: core or quick (default core)")
     src.add_argument("--spec", type=Path, default=None, help="path of a task spec (YAML)")
-    p.add_argument("--n", type=int, default=None, help="number of items (default: the spec's n)")
+    p.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="number of items (default: the spec's n; at most the spec's max_n, default 100000)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", type=Path, default=Path("items.jsonl"), help="output JSONL file")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
-def summary_table(items: Sequence[dict[str, Any]]) -> str:
+def summary_table(items: Sequence[Item]) -> str:
     """Counts per rung, query type, graph family and answer, as a plain-text table."""
     lines = [f"{len(items)} items"]
     for title, key in (
@@ -45,7 +52,7 @@ def summary_table(items: Sequence[dict[str, Any]]) -> str:
     ):
         counts: dict[Any, Counter[str]] = {}
         for item in items:
-            counts.setdefault(item[key], Counter())[item["answer"]] += 1
+            counts.setdefault(item.get(key), Counter())[item[ANSWER]] += 1
         lines.append(f"\n{title:<18}{'yes':>7}{'no':>7}{'total':>8}")
         for value in sorted(counts, key=str):
             c = counts[value]
@@ -53,14 +60,28 @@ def summary_table(items: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be written, before any work is done."""
+    directory = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        reason = "is a directory; give a file path"
+    elif directory.exists() and not directory.is_dir():
+        reason = f"{directory} is not a directory"
+    elif not directory.is_dir():
+        reason = f"its folder {directory} does not exist"
+    elif not os.access(directory, os.W_OK | os.X_OK):
+        reason = f"its folder {directory} is not writable"
+    else:
+        return
+    raise UsageError(f"--out {out}: cannot write the output file ({reason})")
+
+
 def run(args: argparse.Namespace) -> int:
     """Generate the items and print a summary table; returns the exit status."""
-
     spec = load_spec(args.spec) if args.spec else load_suite(args.suite or "core")
-    n = spec.n if args.n is None else args.n
-    if n < 1:
-        raise UsageError(f"--n {n}: the number of items must be at least 1")
-    items = []
+    n = item_count(spec, args.n)
+    _check_out(args.out)
+    items: list[Item] = []
     try:
         with atomic_writer(args.out) as fh:
             for item in tqdm(

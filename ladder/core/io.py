@@ -15,11 +15,13 @@ log read back by :func:`read_jsonl`), so a kill never leaves a half-written file
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
 import re
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +36,7 @@ __all__ = [
     "file_sha256",
     "read_json",
     "read_jsonl",
+    "remove_stale_temporaries",
     "slugify",
     "write_json",
 ]
@@ -49,19 +52,72 @@ def _umask() -> int:
     return mask
 
 
+#: A temporary file older than this whose name carries no PID (older ladder) is stale.
+_LEGACY_TMP_AGE_S = 24 * 3600
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | Path, before: float | None = None) -> list[Path]:
+    """Remove ``.NAME.PID.XXXX.tmp`` files beside ``path`` left by dead processes.
+
+    A temporary is stale when it was last written before ``before`` (default: now) and
+    the process named in it is gone; one without a PID (older ladder) is stale after a
+    day. Returns the removed paths; what cannot be removed is left alone.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp()
+    >>> dead = os.path.join(d, ".x.json.999999999.abcd1234.tmp")
+    >>> open(dead, "w").close()
+    >>> [p.name for p in remove_stale_temporaries(os.path.join(d, "x.json"))]
+    ['.x.json.999999999.abcd1234.tmp']
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    before = time.time() if before is None else before
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp")
+    removed = []
+    for candidate in directory.glob(f".{glob.escape(path.name)}.*.tmp"):
+        match = pattern.fullmatch(candidate.name)
+        if not match:
+            continue
+        with contextlib.suppress(OSError):
+            age_limit = before if match.group(1) else before - _LEGACY_TMP_AGE_S
+            if candidate.stat().st_mtime >= age_limit:
+                continue
+            if match.group(1) and _pid_alive(int(match.group(1))):
+                continue
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_writer(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
-    On any error (a kill included, via the signal's exception) the temporary file is
-    removed and ``path`` is left as it was. The file gets the permissions an ordinary
-    ``open`` would give it (0666 less the umask), not ``mkstemp``'s 0600.
-    Raises ``OSError`` at once if the directory is not writable.
+    On any error (a kill included, via the signal's exception: the CLI turns SIGTERM into
+    one) the temporary file is removed and ``path`` is left as it was. The temporary's
+    name carries the writer's PID (``.NAME.PID.XXXX.tmp``), so temporaries left by a
+    process killed without warning (SIGKILL) are removed by the next write of ``path``.
+    The file gets the permissions an ordinary ``open`` would give it (0666 less the
+    umask), not ``mkstemp``'s 0600. Raises ``OSError`` at once if the directory is not
+    writable.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    started = time.time()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
+        remove_stale_temporaries(path, before=started)
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8") as fh:
             yield fh

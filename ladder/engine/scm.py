@@ -176,29 +176,16 @@ class SCM:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SCM:
-        """Build an SCM from the item contract's ``scm`` object."""
-        if not isinstance(data, Mapping) or "variables" not in data:
+        """Build an SCM from the item contract's ``scm`` object.
+
+        >>> SCM.from_dict({"variables": [{"name": "X", "parents": "Z", "cpt": [0.5]}]})
+        Traceback (most recent call last):
+        ...
+        ladder.core.errors.SCMError: variable 'X': parents must be a list of names, got 'Z'
+        """
+        if not isinstance(data, Mapping) or not isinstance(data.get("variables"), (list, tuple)):
             raise SCMError("scm must be an object with a 'variables' list")
-        variables = []
-        for i, v in enumerate(data["variables"]):
-            if not isinstance(v, Mapping) or "name" not in v:
-                raise SCMError(f"scm.variables[{i}] must be an object with a 'name'")
-            unknown = set(v) - {"name", "parents", "cpt", "observed"}
-            if unknown:
-                raise SCMError(
-                    f"variable {v['name']!r}: unknown fields {sorted(unknown)}; "
-                    "allowed: name, parents, cpt, observed"
-                )
-            observed = v.get("observed", True)
-            if not isinstance(observed, bool):
-                raise SCMError(
-                    f"variable {v['name']!r}: observed must be true or false, got {observed!r}"
-                )
-            variables.append(
-                Variable(
-                    str(v["name"]), tuple(v.get("parents", ())), tuple(v.get("cpt", ())), observed
-                )
-            )
+        variables = [_variable_from_dict(i, v) for i, v in enumerate(data["variables"])]
         return cls(tuple(variables), data.get("noise", "comonotone"))
 
     def with_cpt(self, name: str, cpt: Iterable[float]) -> SCM:
@@ -211,6 +198,28 @@ class SCM:
             ),
             self.noise,
         )
+
+
+def _variable_from_dict(i: int, v: Any) -> Variable:
+    """One ``scm.variables[i]`` object, its field types checked."""
+    if not isinstance(v, Mapping) or "name" not in v:
+        raise SCMError(f"scm.variables[{i}] must be an object with a 'name'")
+    unknown = set(v) - {"name", "parents", "cpt", "observed"}
+    if unknown:
+        raise SCMError(
+            f"variable {v['name']!r}: unknown fields {sorted(unknown)}; "
+            "allowed: name, parents, cpt, observed"
+        )
+    parents = v.get("parents", [])
+    if not isinstance(parents, (list, tuple)) or not all(isinstance(p, str) for p in parents):
+        raise SCMError(f"variable {v['name']!r}: parents must be a list of names, got {parents!r}")
+    cpt = v.get("cpt", [])
+    if not isinstance(cpt, (list, tuple)):
+        raise SCMError(f"variable {v['name']!r}: cpt must be a list of probabilities")
+    observed = v.get("observed", True)
+    if not isinstance(observed, bool):
+        raise SCMError(f"variable {v['name']!r}: observed must be true or false, got {observed!r}")
+    return Variable(str(v["name"]), tuple(parents), tuple(cpt), observed)
 
 
 def _grid_value(rng: random.Random, low: float, high: float) -> float:

@@ -1,9 +1,11 @@
 """Item generation: spec → graph → SCM → query → truth → prompt, one item at a time.
 
-Items follow the item contract (version 1) of DESIGN.md, with slicing fields added
-(``query_type``, ``evidence``, ``n_nodes``, ``story``, ``margin``).  Item ``i`` of a run
-draws everything from its own generator seeded by ``(spec name, seed, i)``, so the same
-seed gives byte-identical files.
+Items follow the item contract, version 1 (``docs/item-contract.md``; the record type is
+:class:`ladder.core.records.Item`), with slicing fields added (``query_type``, ``evidence``,
+``n_nodes``, ``story``, ``margin``, ``association_answer``, ``discordant``). What each query
+type asks, and how, is declared in its module of :mod:`ladder.engine.query_types`.
+Item ``i`` of a run draws everything from its own generator seeded by
+``(spec name, seed, i)``, so the same seed gives byte-identical files.
 
 Balance: within each query type, the wanted answer alternates between yes and no
 (whichever is behind) and the polarity (or, for ``backdoor_set``, the adjustment set) is
@@ -15,22 +17,21 @@ answer is one of the stated numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-import itertools
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import networkx as nx
-
-from ladder.core.errors import GenerationError, SCMError
-from ladder.engine import inference
+from ladder.core.errors import GenerationError
+from ladder.core.records import CONTRACT_VERSION, Answer, Item
 from ladder.engine.graphs import CausalGraph, get_family, random_dag
-from ladder.engine.queries import QUERY_TYPES, Query, answer, association_truth, truth
+from ladder.engine.queries import Query, answer, association_truth, truth
+from ladder.engine.query_types import get as get_query_type
+from ladder.engine.query_types import supports, unsupported_reason
 from ladder.engine.scm import SCM, random_scm
 from ladder.generation.naming import names_for
 from ladder.generation.specs import TaskSpec
@@ -40,198 +41,13 @@ __all__ = [
     "CONTRACT_VERSION",
     "GenerationError",
     "generate_items",
+    "item_count",
     "item_id",
     "supports",
     "unsupported_reason",
 ]
 
-CONTRACT_VERSION = 1
 MAX_ATTEMPTS = 200
-
-
-# -- which query is defined on which graph ---------------------------------------------------
-
-
-def _effect_path(g: CausalGraph) -> str | None:
-    if not nx.has_path(g.dag, g.treatment, g.outcome):
-        return f"{g.treatment} is not a cause of {g.outcome} (the effect is structurally 0)"
-    return None
-
-
-def _fully_observed(g: CausalGraph) -> str | None:
-    return "it has a hidden variable, so counterfactuals are not identified" if g.hidden else None
-
-
-def _mediator_of(g: CausalGraph) -> str | None:
-    if g.mediator:
-        return g.mediator
-    if g.family.startswith("random"):
-        kids = [
-            c
-            for c in g.nodes
-            if g.dag.has_edge(g.treatment, c)
-            and c != g.outcome
-            and nx.has_path(g.dag, c, g.outcome)
-        ]
-        return kids[0] if kids else None
-    return None
-
-
-def _needs_mediator(g: CausalGraph) -> str | None:
-    return None if _mediator_of(g) else "it has no mediator"
-
-
-def _ate_reason(g: CausalGraph) -> str | None:
-    if g.hidden and "instrument" in g.roles:
-        return None  # asked about the instrument's effect, which is unconfounded
-    if g.hidden and not (
-        g.mediator and inference.is_frontdoor_set(g.dag, g.treatment, g.outcome, {g.mediator})
-    ):
-        return "the effect is not identified"
-    return _effect_path(g)
-
-
-def _nde_reason(g: CausalGraph) -> str | None:
-    reason = _fully_observed(g) or _needs_mediator(g)
-    if reason:
-        return reason
-    m = _mediator_of(g)
-    cut = g.dag.copy()
-    cut.remove_node(m)
-    if not nx.has_path(cut, g.treatment, g.outcome):
-        return f"every path from {g.treatment} to {g.outcome} passes {m} (NDE is structurally 0)"
-    return None
-
-
-def _associated(g: CausalGraph) -> str | None:
-    if nx.is_d_separator(g.dag, {g.treatment}, {g.outcome}, set()):
-        return f"{g.treatment} and {g.outcome} are independent (the contrast is structurally 0)"
-    return None
-
-
-_SUPPORT: dict[str, Callable[[CausalGraph], str | None]] = {
-    "marginal": lambda g: None,
-    "correlation": _associated,
-    "explaining_away": lambda g: None if "collider" in g.roles else "it has no collider",
-    "ate": _ate_reason,
-    "collider_bias": lambda g: None if "collider" in g.roles else "it has no collider",
-    "backdoor_set": lambda g: None,
-    "ett": lambda g: _fully_observed(g) or _effect_path(g),
-    "nde": _nde_reason,
-    "nie": lambda g: _fully_observed(g) or _needs_mediator(g),
-    "counterfactual": _fully_observed,
-}
-
-
-def supports(graph: CausalGraph, query_type: str) -> bool:
-    """Whether ``query_type`` is asked on ``graph``."""
-    return _SUPPORT[query_type](graph) is None
-
-
-def unsupported_reason(family: str, query_type: str) -> str | None:
-    """Why ``query_type`` is undefined on ``family`` (None when it is defined).
-
-    Random DAGs are checked per drawn graph; at spec level only the roles they never
-    have are ruled out.
-    """
-    if family == "random":
-        if query_type in ("explaining_away", "collider_bias"):
-            return "random DAGs have no designated collider"
-        return None
-    return _SUPPORT[query_type](get_family(family))
-
-
-# -- query builders -----------------------------------------------------------------------------
-
-
-def _candidate_sets(g: CausalGraph, treatment: str, rng: random.Random) -> list[tuple[str, ...]]:
-    others = [v for v in g.observed if v not in (treatment, g.outcome)]
-    sets = {(), tuple(p for p in g.parents(treatment) if p not in g.hidden)}
-    sets.update((v,) for v in others)
-    for size in (2, 3):
-        combos = list(itertools.combinations(others, size))
-        rng.shuffle(combos)
-        sets.update(combos[:6])
-    return sorted(sets)
-
-
-def _backdoor_query(g: CausalGraph, rng: random.Random, want: str) -> Query | None:
-    """A back-door question with the wanted validity.
-
-    The treatment–outcome pair is asked first; where no set of the wanted validity
-    exists for it (a hidden confounder makes every set invalid), another observed cause
-    of the outcome is asked about instead (e.g. the mediator in the front-door graph).
-    """
-    causes = [g.treatment] + [
-        v
-        for v in g.observed
-        if v not in (g.treatment, g.outcome) and nx.has_path(g.dag, v, g.outcome)
-    ]
-    for treatment in causes:
-        sets = _candidate_sets(g, treatment, rng)
-        pool = [
-            s
-            for s in sets
-            if inference.is_backdoor_set(g.dag, treatment, g.outcome, s) == (want == "yes")
-        ]
-        if pool:
-            return Query(
-                "backdoor_set", treatment=treatment, outcome=g.outcome, adjust=rng.choice(pool)
-            )
-    return None  # no set of the wanted validity on this graph: draw another graph
-
-
-def _build_query(
-    kind: str, g: CausalGraph, scm: SCM, rng: random.Random, want: str
-) -> Query | None:
-    x, y = g.treatment, g.outcome
-    if kind == "marginal":
-        # Ask about the outcome, or about a non-root when the outcome is a root (its
-        # probability would be a stated number).
-        target = y if g.parents(y) else next(v for v in g.observed if g.parents(v))
-        given = {x: rng.randint(0, 1)} if rng.random() < 0.5 and x != target else {}
-        return Query(kind, treatment=None, outcome=target, given=given)
-    if kind == "correlation":
-        return Query(kind, treatment=x, outcome=y)
-    if kind == "explaining_away":
-        return Query(kind, treatment=x, outcome=y, given={g.roles["collider"]: rng.randint(0, 1)})
-    if kind == "ate":
-        treat = g.roles["instrument"] if g.hidden and "instrument" in g.roles else x
-        return Query(kind, treatment=treat, outcome=y)
-    if kind == "collider_bias":
-        return Query(kind, treatment=x, outcome=y)
-    if kind == "backdoor_set":
-        return _backdoor_query(g, rng, want)
-    if kind == "ett":
-        return Query(kind, treatment=x, outcome=y, given={x: rng.randint(0, 1)})
-    if kind in ("nde", "nie"):
-        return Query(kind, treatment=x, outcome=y, mediator=_mediator_of(g))
-    if kind == "counterfactual":
-        xv = rng.randint(0, 1)
-        given = {x: xv, y: rng.randint(0, 1)} if rng.random() < 0.75 else {x: xv}
-        return Query(kind, treatment=x, outcome=y, given=given, do={x: 1 - xv})
-    raise SCMError(f"unknown query type {kind!r}")
-
-
-def _polarity_for(kind: str, value: float, want: str, rng: random.Random) -> int:
-    rule = QUERY_TYPES[kind].rule
-    if rule == "indicator":
-        return 1
-    if kind == "collider_bias":
-        return rng.choice((1, -1))
-    centred = value - 0.5 if rule == "probability" else value
-    sign = 1 if centred > 0 else -1
-    return sign if want == "yes" else -sign
-
-
-def _clear_of_margin(kind: str, value: float, margin: float) -> bool:
-    rule = QUERY_TYPES[kind].rule
-    if rule == "indicator":
-        return True
-    if kind == "collider_bias":
-        return abs(value) < 1e-12  # structural zero
-    centred = value - 0.5 if rule == "probability" else value
-    return abs(centred) >= max(margin, 1e-9)
 
 
 # -- items ----------------------------------------------------------------------------------------
@@ -288,6 +104,90 @@ def _stratum(spec: TaskSpec, cell: _Cell, visit: int) -> tuple[str, str]:
     return verbalization, evidence
 
 
+@dataclass(frozen=True)
+class _Draw:
+    """One drawn question: its graph, SCM, query (polarity set) and exact value."""
+
+    graph: CausalGraph
+    scm: SCM
+    query: Query
+    value: float
+
+
+def _draw_question(
+    spec: TaskSpec, cell: _Cell, evidence: str, want: str, rng: random.Random
+) -> _Draw | None:
+    """Graph → SCM → query → truth → polarity, or None when this attempt must be redrawn."""
+    kind = get_query_type(cell.query_type)
+    graph = _draw_graph(spec, cell, evidence, rng)
+    if kind.applies(graph) is not None:
+        return None
+    scm = random_scm(
+        graph, rng, low=spec.cpt_range[0], high=spec.cpt_range[1], min_effect=spec.min_effect
+    )
+    query = kind.build(graph, scm, rng, want)
+    if query is None:
+        return None
+    try:
+        value = truth(scm, query)
+    except ValueError:  # evidence of probability 0 under these parameters
+        return None
+    if not kind.clear_of_margin(value, spec.margin):
+        return None
+    polarity = kind.polarity_for(value, want, rng)
+    return _Draw(graph, scm, dataclasses.replace(query, polarity=polarity), value)
+
+
+def _association_answer(draw: _Draw) -> Answer | None:
+    """What the perfect rung-1 reasoner answers: computed here, once, and stored."""
+    try:
+        return answer(draw.query, association_truth(draw.scm, draw.query))
+    except ValueError:  # the observational counterpart conditions on a null event
+        return None
+
+
+def _record(
+    spec: TaskSpec,
+    seed: int,
+    index: int,
+    draw: _Draw,
+    prompt: str,
+    *,
+    family: str,
+    verbalization: str,
+    evidence: str,
+    story: str,
+) -> Item:
+    """The item (contract fields first, then the slicing fields)."""
+    query, graph, correct = draw.query, draw.graph, answer(draw.query, draw.value)
+    association = _association_answer(draw)
+    return {
+        "id": item_id(spec.name, seed, index),
+        "task": spec.name,
+        "rung": query.rung,  # type: ignore[typeddict-item]
+        "graph_family": family,
+        "verbalization": verbalization,  # type: ignore[typeddict-item]
+        "scm": draw.scm.to_dict(),  # type: ignore[typeddict-item]
+        "query": query.to_dict(),
+        "truth": draw.value,
+        "answer": correct,
+        "prompt": prompt,
+        "seed": seed,
+        "index": index,
+        "contract_version": CONTRACT_VERSION,
+        "query_type": query.type,
+        "evidence": evidence,  # type: ignore[typeddict-item]
+        "n_nodes": len(graph.nodes),
+        "story": story,
+        "margin": spec.margin,
+        "edges": [list(e) for e in sorted(graph.dag.edges)],
+        # What the perfect rung-1 reasoner answers; "discordant" items are those it
+        # gets wrong — the ladder gap lives there.
+        "association_answer": association,
+        "discordant": association is not None and association != correct,
+    }
+
+
 def _make_item(
     spec: TaskSpec,
     seed: int,
@@ -296,44 +196,28 @@ def _make_item(
     stratum: tuple[str, str],
     want: str,
     seen_prompts: set[str],
-) -> dict[str, Any]:
+) -> Item:
     rng = random.Random(f"{spec.name}|{seed}|{index}")
     verbalization, evidence = stratum
     for _ in range(MAX_ATTEMPTS):
-        graph = _draw_graph(spec, cell, evidence, rng)
-        if not supports(graph, cell.query_type):
+        draw = _draw_question(spec, cell, evidence, want, rng)
+        if draw is None:
             continue
-        scm = random_scm(
-            graph, rng, low=spec.cpt_range[0], high=spec.cpt_range[1], min_effect=spec.min_effect
-        )
-        query = _build_query(cell.query_type, graph, scm, rng, want)
-        if query is None:
-            continue
-        try:
-            value = truth(scm, query)
-        except ValueError:  # evidence of probability 0 under these parameters
-            continue
-        if not _clear_of_margin(cell.query_type, value, spec.margin):
-            continue
-        polarity = _polarity_for(cell.query_type, value, want, rng)
-        query = Query(**{**query.__dict__, "polarity": polarity})
-        mode = evidence
-        stated = stated_probabilities(scm, graph) if mode == "probabilities" else None
+        stated = stated_probabilities(draw.scm, draw.graph) if evidence == "probabilities" else None
         if (
-            QUERY_TYPES[query.type].rule == "probability"
+            draw.query.kind.rule == "probability"
             and stated is not None
-            and any(f"{p.value:.2f}" == f"{value:.2f}" for p in stated)
+            and any(f"{p.value:.2f}" == f"{draw.value:.2f}" for p in stated)
         ):
             continue  # the answer would be a stated number (as printed, to 2 decimals)
-        family = "random" if cell.family == "random" else cell.family
-        story, names = names_for(verbalization, family, graph.observed, rng)
+        story, names = names_for(verbalization, cell.family, draw.graph.observed, rng)
         prompt = render_prompt(
-            scm,
-            graph,
-            query,
+            draw.scm,
+            draw.graph,
+            draw.query,
             names,
             symbolic=verbalization == "symbolic",
-            evidence=mode,
+            evidence=evidence,
             rng=rng,
             sample_size=spec.sample_size,
             stated=stated,
@@ -341,35 +225,17 @@ def _make_item(
         if prompt in seen_prompts:
             continue
         seen_prompts.add(prompt)
-        try:
-            association = answer(query, association_truth(scm, query))
-        except ValueError:  # the observational counterpart conditions on a null event
-            association = None
-        return {
-            "id": item_id(spec.name, seed, index),
-            "task": spec.name,
-            "rung": query.rung,
-            "graph_family": family,
-            "verbalization": verbalization,
-            "scm": scm.to_dict(),
-            "query": query.to_dict(),
-            "truth": value,
-            "answer": answer(query, value),
-            "prompt": prompt,
-            "seed": seed,
-            "index": index,
-            "contract_version": CONTRACT_VERSION,
-            "query_type": query.type,
-            "evidence": mode,
-            "n_nodes": len(graph.nodes),
-            "story": story,
-            "margin": spec.margin,
-            "edges": [list(e) for e in sorted(graph.dag.edges)],
-            # What the perfect rung-1 reasoner answers; "discordant" items are those it
-            # gets wrong — the ladder gap lives there.
-            "association_answer": association,
-            "discordant": association is not None and association != answer(query, value),
-        }
+        return _record(
+            spec,
+            seed,
+            index,
+            draw,
+            prompt,
+            family=cell.family,
+            verbalization=verbalization,
+            evidence=evidence,
+            story=story,
+        )
     raise GenerationError(
         f"{spec.source}: could not draw a valid {cell.query_type!r} item on "
         f"family {cell.family!r} in {MAX_ATTEMPTS} attempts "
@@ -377,9 +243,30 @@ def _make_item(
     )
 
 
-def generate_items(spec: TaskSpec, seed: int, n: int | None = None) -> Iterator[dict[str, Any]]:
-    """Yield ``n`` (default ``spec.n``) items; cells are visited round-robin."""
+def item_count(spec: TaskSpec, n: int | None, option: str = "--n") -> int:
+    """``n`` (default ``spec.n``), refused when below 1 or above the spec's ``max_n`` cap.
+
+    >>> from ladder.generation.specs import load_suite
+    >>> item_count(load_suite("quick"), 10**9)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ladder.core.errors.GenerationError: --n 1000000000: above the cap of 100000 items ...
+    """
     n = spec.n if n is None else n
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise GenerationError(f"{option} {n!r}: the number of items must be at least 1")
+    if n > spec.max_n:
+        raise GenerationError(
+            f"{option} {n}: above the cap of {spec.max_n} items (max_n of spec {spec.name}, "
+            f"{spec.source}); set max_n in a spec to generate more"
+        )
+    return n
+
+
+def generate_items(spec: TaskSpec, seed: int, n: int | None = None) -> Iterator[Item]:
+    """Yield ``n`` (default ``spec.n``, at most ``spec.max_n``) items; cells are visited
+    round-robin."""
+    n = item_count(spec, n, "n")
     cells = _cells(spec)
     # Balance yes/no within every (cell, verbalization, evidence) stratum, so that no
     # slicing field predicts the answer; the order within a stratum is random.
@@ -399,6 +286,6 @@ def generate_items(spec: TaskSpec, seed: int, n: int | None = None) -> Iterator[
         yield item
 
 
-def dumps(item: dict[str, Any]) -> str:
+def dumps(item: Item) -> str:
     """One JSONL line (stable key order, no trailing spaces)."""
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))

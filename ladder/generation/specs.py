@@ -4,6 +4,7 @@ A spec maps graph families to the query types asked on them::
 
     name: mini
     n: 40                      # items (the CLI's --n overrides)
+    max_n: 100000              # cap on n and --n (default 100000; at most 10000000)
     margin: 0.05               # minimum distance of truth from the decision threshold
     verbalizations: [commonsense, symbolic]
     evidence: [probabilities]
@@ -14,7 +15,7 @@ A spec maps graph families to the query types asked on them::
         density: 0.4
         queries: [correlation, ett]
 
-Every (family, query) pair must be defined (:func:`ladder.generation.generate.supports`); any
+Every (family, query) pair must be defined (:func:`ladder.engine.query_types.supports`); any
 unknown field, family, query type, verbalization or evidence mode is a
 :class:`SpecError` naming the file, the field and the allowed values.
 """
@@ -32,13 +33,27 @@ import yaml
 from ladder.core.errors import SpecError
 from ladder.core.resources import builtin_task
 from ladder.engine.graphs import FAMILIES
-from ladder.engine.queries import QUERY_TYPES
+from ladder.engine.query_types import QUERY_TYPES, unsupported_reason
 from ladder.generation.naming import VERBALIZATIONS
 from ladder.generation.verbalize import EVIDENCE_MODES
 
-__all__ = ["SUITES", "RandomDags", "SpecError", "TaskSpec", "load_spec", "load_suite"]
+__all__ = [
+    "DEFAULT_MAX_N",
+    "HARD_MAX_N",
+    "SUITES",
+    "RandomDags",
+    "SpecError",
+    "TaskSpec",
+    "load_spec",
+    "load_suite",
+]
 
 SUITES = ("core", "quick")
+
+#: Default cap on the items one generation may make (a spec's ``max_n`` changes it).
+DEFAULT_MAX_N = 100_000
+#: The highest ``max_n`` a spec may set.
+HARD_MAX_N = 10_000_000
 
 _TOP_FIELDS = {
     "name",
@@ -52,6 +67,7 @@ _TOP_FIELDS = {
     "samples_max_nodes",
     "cpt_range",
     "min_effect",
+    "max_n",
 }
 _RANDOM_FIELDS = {"nodes", "density", "queries"}
 
@@ -81,6 +97,7 @@ class TaskSpec:
     samples_max_nodes: int = 6
     cpt_range: tuple[float, float] = (0.05, 0.95)
     min_effect: float = 0.05
+    max_n: int = 100_000
     source: str = "<memory>"
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -121,12 +138,92 @@ def _number(source: str, name: str, value: Any, kind: type, low: float, high: fl
     return kind(value)
 
 
-def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
-    """Validate a spec's parsed YAML (a mapping) and return a :class:`TaskSpec`."""
-    from ladder.generation.generate import (
-        unsupported_reason,  # the generator owns the family×query table
-    )
+def _random_cell(
+    source: str, where: str, value: Any, verbalizations: tuple[str, ...]
+) -> RandomDags:
+    """The ``cells.random`` mapping: node range, density and the queries asked."""
+    if not isinstance(value, Mapping):
+        raise _fail(source, where, "must be a mapping with nodes, density, queries")
+    bad = set(value) - _RANDOM_FIELDS
+    if bad:
+        raise _fail(
+            source,
+            f"{where}.{sorted(bad)[0]}",
+            f"unknown field; allowed: {', '.join(sorted(_RANDOM_FIELDS))}",
+        )
+    nodes = value.get("nodes", [3, 12])
+    if isinstance(nodes, int):
+        nodes = [nodes, nodes]
+    if (
+        not isinstance(nodes, list)
+        or len(nodes) != 2
+        or not all(isinstance(k, int) and not isinstance(k, bool) for k in nodes)
+        or not 3 <= nodes[0] <= nodes[1] <= 16
+    ):
+        raise _fail(
+            source, f"{where}.nodes", f"{nodes!r} must be [min, max] with 3 <= min <= max <= 16"
+        )
+    density = _number(source, f"{where}.density", value.get("density", 0.4), float, 0.05, 1.0)
+    queries = _list_of(source, f"{where}.queries", value.get("queries"), tuple(QUERY_TYPES))
+    for q in queries:
+        reason = unsupported_reason("random", q)
+        if reason:
+            raise _fail(
+                source, f"{where}.queries", f"query {q!r} is undefined on random DAGs: {reason}"
+            )
+    if not set(verbalizations) & {"nonsense", "symbolic"}:
+        raise _fail(
+            source,
+            "verbalizations",
+            "random DAGs have no commonsense stories; add nonsense or symbolic",
+        )
+    return RandomDags((nodes[0], nodes[1]), density, queries)
 
+
+def _family_cell(source: str, family: str, value: Any) -> tuple[str, ...]:
+    """The query types asked on a named family, each defined there."""
+    if family not in FAMILIES:
+        raise _fail(
+            source,
+            "cells",
+            f"unknown graph family {family!r}; allowed: {', '.join([*FAMILIES, 'random'])}",
+        )
+    where = f"cells.{family}"
+    queries = _list_of(source, where, value, tuple(QUERY_TYPES))
+    for q in queries:
+        reason = unsupported_reason(family, q)
+        if reason:
+            defined = [t for t in QUERY_TYPES if not unsupported_reason(family, t)]
+            raise _fail(
+                source,
+                where,
+                f"query {q!r} is undefined on family {family!r}: "
+                f"{reason}; defined there: {', '.join(defined)}",
+            )
+    return queries
+
+
+def _cells(
+    source: str, cells_raw: Any, verbalizations: tuple[str, ...]
+) -> tuple[dict[str, tuple[str, ...]], RandomDags | None]:
+    if not isinstance(cells_raw, Mapping) or not cells_raw:
+        raise _fail(
+            source,
+            "cells",
+            "must map graph families to lists of query types; "
+            f"allowed families: {', '.join([*FAMILIES, 'random'])}",
+        )
+    cells: dict[str, tuple[str, ...]] = {}
+    random_dags = None
+    for family, value in cells_raw.items():
+        if family == "random":
+            random_dags = _random_cell(source, f"cells.{family}", value, verbalizations)
+        else:
+            cells[family] = _family_cell(source, family, value)
+    return cells, random_dags
+
+
+def _top_fields(source: str, data: Any) -> None:
     if not isinstance(data, Mapping):
         raise SpecError(
             f"{source}: a spec must be a YAML mapping of fields; allowed fields: "
@@ -145,15 +242,9 @@ def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
     name = data["name"]
     if not isinstance(name, str) or not name.strip():
         raise _fail(source, "name", "must be a non-empty string")
-    n = _number(source, "n", data.get("n", 100), int, 1, 10_000_000)
-    margin = _number(source, "margin", data.get("margin", 0.05), float, 0.0, 0.49)
-    verbalizations = _list_of(
-        source, "verbalizations", data.get("verbalizations", list(VERBALIZATIONS)), VERBALIZATIONS
-    )
-    evidence = _list_of(source, "evidence", data.get("evidence", ["probabilities"]), EVIDENCE_MODES)
-    sample_size = _number(source, "sample_size", data.get("sample_size", 1000), int, 10, 10**7)
-    samples_max = _number(source, "samples_max_nodes", data.get("samples_max_nodes", 6), int, 2, 8)
-    min_effect = _number(source, "min_effect", data.get("min_effect", 0.05), float, 0.0, 0.5)
+
+
+def _cpt_range(source: str, data: Mapping[str, Any]) -> tuple[float, float]:
     cpt_range = data.get("cpt_range", [0.05, 0.95])
     if (
         not isinstance(cpt_range, list)
@@ -164,83 +255,28 @@ def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
         raise _fail(
             source, "cpt_range", f"{cpt_range!r} must be [low, high] with 0 <= low < high <= 1"
         )
-    cells_raw = data["cells"]
-    if not isinstance(cells_raw, Mapping) or not cells_raw:
-        raise _fail(
-            source,
-            "cells",
-            "must map graph families to lists of query types; "
-            f"allowed families: {', '.join([*FAMILIES, 'random'])}",
-        )
-    cells: dict[str, tuple[str, ...]] = {}
-    random_dags = None
-    queries_allowed = tuple(QUERY_TYPES)
-    for family, value in cells_raw.items():
-        where = f"cells.{family}"
-        if family == "random":
-            if not isinstance(value, Mapping):
-                raise _fail(source, where, "must be a mapping with nodes, density, queries")
-            bad = set(value) - _RANDOM_FIELDS
-            if bad:
-                raise _fail(
-                    source,
-                    f"{where}.{sorted(bad)[0]}",
-                    f"unknown field; allowed: {', '.join(sorted(_RANDOM_FIELDS))}",
-                )
-            nodes = value.get("nodes", [3, 12])
-            if isinstance(nodes, int):
-                nodes = [nodes, nodes]
-            if (
-                not isinstance(nodes, list)
-                or len(nodes) != 2
-                or not all(isinstance(k, int) and not isinstance(k, bool) for k in nodes)
-                or not 3 <= nodes[0] <= nodes[1] <= 16
-            ):
-                raise _fail(
-                    source,
-                    f"{where}.nodes",
-                    f"{nodes!r} must be [min, max] with 3 <= min <= max <= 16",
-                )
-            density = _number(
-                source, f"{where}.density", value.get("density", 0.4), float, 0.05, 1.0
-            )
-            queries = _list_of(source, f"{where}.queries", value.get("queries"), queries_allowed)
-            for q in queries:
-                reason = unsupported_reason("random", q)
-                if reason:
-                    raise _fail(
-                        source,
-                        f"{where}.queries",
-                        f"query {q!r} is undefined on random DAGs: {reason}",
-                    )
-            if not set(verbalizations) & {"nonsense", "symbolic"}:
-                raise _fail(
-                    source,
-                    "verbalizations",
-                    "random DAGs have no commonsense stories; add nonsense or symbolic",
-                )
-            random_dags = RandomDags((nodes[0], nodes[1]), density, queries)
-            continue
-        if family not in FAMILIES:
-            raise _fail(
-                source,
-                "cells",
-                f"unknown graph family {family!r}; allowed: {', '.join([*FAMILIES, 'random'])}",
-            )
-        queries = _list_of(source, where, value, queries_allowed)
-        for q in queries:
-            reason = unsupported_reason(family, q)
-            if reason:
-                defined = [t for t in queries_allowed if not unsupported_reason(family, t)]
-                raise _fail(
-                    source,
-                    where,
-                    f"query {q!r} is undefined on family {family!r}: "
-                    f"{reason}; defined there: {', '.join(defined)}",
-                )
-        cells[family] = queries
+    return float(cpt_range[0]), float(cpt_range[1])
+
+
+def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
+    """Validate a spec's parsed YAML (a mapping) and return a :class:`TaskSpec`."""
+    _top_fields(source, data)
+    max_n = _number(source, "max_n", data.get("max_n", DEFAULT_MAX_N), int, 1, HARD_MAX_N)
+    n = _number(source, "n", data.get("n", 100), int, 1, HARD_MAX_N)
+    if n > max_n:
+        raise _fail(source, "n", f"{n} is above the cap max_n = {max_n}; raise max_n to allow it")
+    margin = _number(source, "margin", data.get("margin", 0.05), float, 0.0, 0.49)
+    verbalizations = _list_of(
+        source, "verbalizations", data.get("verbalizations", list(VERBALIZATIONS)), VERBALIZATIONS
+    )
+    evidence = _list_of(source, "evidence", data.get("evidence", ["probabilities"]), EVIDENCE_MODES)
+    sample_size = _number(source, "sample_size", data.get("sample_size", 1000), int, 10, 10**7)
+    samples_max = _number(source, "samples_max_nodes", data.get("samples_max_nodes", 6), int, 2, 8)
+    min_effect = _number(source, "min_effect", data.get("min_effect", 0.05), float, 0.0, 0.5)
+    cpt_range = _cpt_range(source, data)
+    cells, random_dags = _cells(source, data["cells"], verbalizations)
     return TaskSpec(
-        name=name,
+        name=data["name"],
         n=n,
         margin=margin,
         verbalizations=verbalizations,
@@ -250,8 +286,9 @@ def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
         description=str(data.get("description", "")),
         sample_size=sample_size,
         samples_max_nodes=samples_max,
-        cpt_range=(float(cpt_range[0]), float(cpt_range[1])),
+        cpt_range=cpt_range,
         min_effect=min_effect,
+        max_n=max_n,
         source=source,
         raw=dict(data),
     )
@@ -261,7 +298,11 @@ def load_spec(path: str | Path) -> TaskSpec:
     """Read and validate a spec file."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"{path}: not UTF-8 text (byte {exc.start}); a spec must be UTF-8 YAML"
+        ) from None
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec file ({exc.strerror or exc})") from None
     try:

@@ -35,6 +35,7 @@ __all__ = [
     "MONOTONE_SENTENCE",
     "StatedProbability",
     "describe_graph",
+    "fact_sentence",
     "question",
     "render_prompt",
     "sample_table",
@@ -182,124 +183,61 @@ def sample_table(
     )
 
 
-def _more(polarity: int) -> str:
-    return "more" if polarity == 1 else "less"
+def _placeholders(
+    query: Query, names: Mapping[str, VarText], symbolic: bool, roles: Mapping[str, str]
+) -> dict[str, str]:
+    """The values a :class:`~ladder.engine.query_types.Wording` template may use."""
+    values = {"more": "more" if query.polarity == 1 else "less"}
+    values["cmp"] = ">" if query.polarity == 1 else "<"
+    all_roles = {"x": query.treatment, "y": query.outcome, "m": query.mediator, **roles}
+    for key, var in all_roles.items():
+        if var is None:
+            continue
+        if symbolic:
+            values[key] = var
+        else:
+            values.update({key: names[var].name, f"{key}1": names[var].true})
+            values[f"{key}0"] = names[var].false
+    for key in ("given", "do"):
+        evidence = dict(getattr(query, key) or {})
+        values[key] = _formal(evidence) if symbolic else _clauses(names, evidence)
+    adjust = list(query.adjust or ())
+    values["adjust"] = ", ".join(adjust) if symbolic else _join([names[a].name for a in adjust])
+    return values
 
 
-def _cmp(polarity: int) -> str:
-    return ">" if polarity == 1 else "<"
+def _fill(template: str, values: Mapping[str, object], what: str) -> str:
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError) as exc:
+        raise SCMError(f"{what}: the template uses {exc} which this query lacks") from None
 
 
 def question(query: Query, names: Mapping[str, VarText], symbolic: bool) -> str:
-    """The question in words (or formal notation when ``symbolic``)."""
-    q = query
-    x, y = q.treatment, q.outcome
-    given = dict(q.given)
-    if symbolic:
-        return _symbolic_question(q)
-    yv = names[y].true if y else ""
-    if q.type == "marginal":
-        lead = f"If {_clauses(names, given)}, is" if given else "Overall, is"
-        bound = "more than 50%" if q.polarity == 1 else "less than 50%"
-        return f"{lead} the probability that {yv} {bound}?"
-    assert x is not None
-    xv1, xv0 = names[x].true, names[x].false
-    if q.type in ("correlation", "explaining_away"):
-        lead = f"If {_clauses(names, given)}, is" if given else "Is"
-        return f"{lead} it {_more(q.polarity)} likely that {yv} when {xv1} than when {xv0}?"
-    if q.type in ("ate", "collider_bias"):
-        lead = f"Among units for which {_clauses(names, given)}, if" if given else "If"
-        return (
-            f"{lead} we intervened so that {xv1}, would it be {_more(q.polarity)} likely "
-            f"that {yv} than if we intervened so that {xv0}?"
-        )
-    if q.type == "backdoor_set":
-        adjust = list(q.adjust or ())
-        how = (
-            f"adjust for {_join([names[a].name for a in adjust])} (compare units with "
-            "the same values of these variables, then average)"
-            if adjust
-            else "compare units directly, without adjusting for any other variable"
-        )
-        return (
-            f"To estimate the causal effect of {names[x].name} on {names[y].name} "
-            f"from observational data, is it valid to {how}?"
-        )
-    if q.type == "ett":
-        return (
-            f"Consider the units for which {_clauses(names, given)}. For these units, "
-            f"would it be {_more(q.polarity)} likely that {yv} in a world where {xv1} "
-            f"than in a world where {xv0}?"
-        )
-    if q.type in ("nde", "nie"):
-        m = names[q.mediator].name if q.mediator else ""
-        if q.type == "nde":
-            first = f"{xv1}, but {m} stays as it would naturally be if {xv0}"
-        else:
-            first = f"{xv0}, but {m} changes to what it would naturally be if {xv1}"
-        return (
-            f"Compare a world where {first}, with a world where {xv0}. Is it "
-            f"{_more(q.polarity)} likely that {yv} in the first world than in the second?"
-        )
-    if q.type == "counterfactual":
-        assert q.do is not None
-        return (
-            f"Consider a unit for which {_clauses(names, given)}. Had it been that "
-            f"{_clauses(names, dict(q.do))}, would it be {_more(q.polarity)} likely than "
-            f"not that {yv}?"
-        )
-    raise SCMError(f"no wording for query type {q.type!r}")
+    """The question in words (or formal notation when ``symbolic``), from the query
+    type's declared :class:`~ladder.engine.query_types.Wording`.
+
+    >>> from ladder.generation.naming import symbolic_names
+    >>> q = Query("ate", treatment="X", outcome="Y", polarity=-1)
+    >>> question(q, symbolic_names(["X", "Y"]), symbolic=True)
+    'Is P(Y=1 | do(X=1)) < P(Y=1 | do(X=0))?'
+    """
+    template = query.kind.wording.template(query, symbolic)
+    values = _placeholders(query, names, symbolic, {})
+    return _fill(template, values, f"wording of {query.type}")
 
 
-def _symbolic_question(q: Query) -> str:
-    x, y, c = q.treatment, q.outcome, _cmp(q.polarity)
-    given = dict(q.given)
-    g = f", {_formal(given)}" if given else ""
-    if q.type == "marginal":
-        cond = f" | {_formal(given)}" if given else ""
-        return f"Is P({y}=1{cond}) {c} 0.5?"
-    if q.type in ("correlation", "explaining_away"):
-        return f"Is P({y}=1 | {x}=1{g}) {c} P({y}=1 | {x}=0{g})?"
-    if q.type in ("ate", "collider_bias"):
-        return f"Is P({y}=1 | do({x}=1){g}) {c} P({y}=1 | do({x}=0){g})?"
-    if q.type == "backdoor_set":
-        adjust = list(q.adjust or ())
-        what = "{" + ", ".join(adjust) + "}" if adjust else "the empty set"
-        return f"Is {what} a valid back-door adjustment set for the causal effect of {x} on {y}?"
-    if q.type == "ett":
-        return f"Is E[{y}_{{{x}=1}} - {y}_{{{x}=0}} | {_formal(given)}] {c} 0?"
-    if q.type == "nde":
-        m = q.mediator
-        return f"Is P({y}_{{{x}=1, {m}={m}_{{{x}=0}}}}=1) {c} P({y}_{{{x}=0}}=1)?"
-    if q.type == "nie":
-        m = q.mediator
-        return f"Is P({y}_{{{x}=0, {m}={m}_{{{x}=1}}}}=1) {c} P({y}_{{{x}=0}}=1)?"
-    if q.type == "counterfactual":
-        assert q.do is not None
-        sub = ", ".join(f"{k}={v}" for k, v in q.do.items())
-        return f"Is P({y}_{{{sub}}}=1 | {_formal(given)}) {c} 0.5?"
-    raise SCMError(f"no formal wording for query type {q.type!r}")
-
-
-def collider_fact(
+def fact_sentence(
     scm: SCM, graph: CausalGraph, query: Query, names: Mapping[str, VarText], symbolic: bool
-) -> str:
-    """For ``collider_bias``: the (observational) contrast among units selected on the collider."""
-    collider = graph.roles["collider"]
-    x, y = query.treatment, query.outcome
-    assert x is not None and y is not None
-    p1 = inference.marginal(scm, y, {collider: 1, x: 1})
-    p0 = inference.marginal(scm, y, {collider: 1, x: 0})
-    if symbolic:
-        return (
-            f"P({y}=1 | {x}=1, {collider}=1) = {p1:.2f} and "
-            f"P({y}=1 | {x}=0, {collider}=1) = {p0:.2f}."
-        )
-    return (
-        f"Among units for which {names[collider].true}, the probability that "
-        f"{names[y].true} is {p1:.2f} when {names[x].true} and {p0:.2f} when "
-        f"{names[x].false}."
-    )
+) -> str | None:
+    """The extra statement the query type makes before its question (None: it has none)."""
+    make = query.kind.fact
+    if make is None:
+        return None
+    fact = make(scm, graph, query)
+    values: dict[str, object] = {**_placeholders(query, names, symbolic, fact.roles)}
+    values.update(fact.numbers)
+    return _fill(fact.symbolic if symbolic else fact.story, values, f"fact of {query.type}")
 
 
 def render_prompt(
@@ -325,8 +263,9 @@ def render_prompt(
         parts.append(sample_table(scm, graph, names, sample_size, rng, symbolic))
     else:
         raise SCMError(f"unknown evidence mode {evidence!r}; allowed: {EVIDENCE_MODES}")
-    if query.type == "collider_bias":
-        parts.append(collider_fact(scm, graph, query, names, symbolic))
+    fact = fact_sentence(scm, graph, query, names, symbolic)
+    if fact is not None:
+        parts.append(fact)
     if query.rung == 3:
         parts.append(MONOTONE_SENTENCE)
     parts.append(question(query, names, symbolic))
