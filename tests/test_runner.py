@@ -82,6 +82,7 @@ class _Interrupting:
 
     def __init__(self, inner: Any, fail_on: int) -> None:
         self.inner, self.fail_on, self.calls = inner, fail_on, 0
+        self.returned: list[str] = []
         self.name, self.slug, self.fingerprint = inner.name, inner.slug, inner.fingerprint
 
     def identity(self) -> dict[str, Any]:
@@ -94,6 +95,7 @@ class _Interrupting:
         self.calls += 1
         if self.calls == self.fail_on:
             raise KeyboardInterrupt
+        self.returned += [i["id"] for i in items]
         return self.inner.predict(items)
 
 
@@ -105,8 +107,12 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(
     with pytest.raises(KeyboardInterrupt):
         run(interrupted, items_file, tmp_path / "cut", progress=False, chunk_size=16)
     partial = read_samples(tmp_path / "cut" / "samples.jsonl")
-    assert len(partial) == 32
-    assert json.loads((tmp_path / "cut" / "results.json").read_text())["status"] == "running"
+    # Every item the predictor answered before Ctrl-C is on disk, and nothing else.
+    assert [s["id"] for s in partial] == interrupted.returned
+    assert len(partial) >= 2
+    stopped = json.loads((tmp_path / "cut" / "results.json").read_text())
+    assert stopped["status"] == "partial"
+    assert stopped["metrics"]["overall"]["n"] == len(partial)
     # A write torn by a kill leaves half a line: resume must cut it, not keep or crash.
     with (tmp_path / "cut" / "samples.jsonl").open("a") as fh:
         fh.write('{"id": "torn", "p_y')
@@ -135,9 +141,9 @@ def test_resume_refuses_another_model(items_file: Path, tmp_path: Path) -> None:
 
 def test_cache_is_keyed_by_model_fingerprint(tmp_path: Path) -> None:
     cache = ResponseCache(tmp_path / "c.sqlite")
-    k1 = ResponseCache.key("model-a", {"mode": "loglik"}, "prompt")
-    k2 = ResponseCache.key("model-b", {"mode": "loglik"}, "prompt")
-    k3 = ResponseCache.key("model-a", {"mode": "generate"}, "prompt")
+    k1 = ResponseCache.key({"fingerprint": "model-a", "settings": {"mode": "loglik"}}, "prompt")
+    k2 = ResponseCache.key({"fingerprint": "model-b", "settings": {"mode": "loglik"}}, "prompt")
+    k3 = ResponseCache.key({"fingerprint": "model-a", "settings": {"mode": "generate"}}, "prompt")
     assert len({k1, k2, k3}) == 3
     cache.put_many({k1: Prediction(0.7, "yes", {"lp_yes": -0.1})})
     assert cache.get_many([k1, k2, k3]).keys() == {k1}

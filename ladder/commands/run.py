@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
@@ -11,12 +10,20 @@ from typing import Any
 
 from ladder.core.errors import RunError, UsageError
 from ladder.core.io import atomic_writer
-from ladder.generation.generate import dumps, generate_items
+from ladder.generation.generate import dumps, generate_items, item_count
 from ladder.generation.items import read_items
-from ladder.generation.specs import load_spec, load_suite
+from ladder.generation.specs import TaskSpec, load_spec, load_suite
+from ladder.harness.cache import ResponseCache
 from ladder.harness.models.loading import cache_root
-from ladder.harness.predictors import BASELINES, get_predictor
-from ladder.harness.runner import ResponseCache, new_run_dir
+from ladder.harness.predictors import BASELINES, Predictor, get_predictor
+from ladder.harness.rundir import (
+    LOCK_NAME,
+    RunDir,
+    check_writable_dir,
+    command_line,
+    new_run_path,
+)
+from ladder.harness.runner import HEADER, ITEMS, LOG, resume_limit
 from ladder.harness.runner import run as run_items
 
 __all__ = ["HELP", "NAME", "configure", "run"]
@@ -25,9 +32,41 @@ NAME = "run"
 HELP = "evaluate a model or baseline on an item file (or a generated suite)"
 
 
+#: Model options a fresh run gets when they are not given.
+_MODEL_DEFAULTS: dict[str, Any] = {
+    "dtype": "float32",
+    "device": "cpu",
+    "mode": "loglik",
+    "trust_remote_code": False,
+}
+#: Model options a resumed run may change: where and how fast it runs, not what it asks.
+_RESUME_MAY_CHANGE = ("device", "max_batch_tokens")
+#: Options that choose what a run scores; a resumed run keeps its recorded ones.
+_NOT_WITH_RESUME = ("items", "suite", "spec", "run_dir", "out_dir", "n", "seed")
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1.
+
+    >>> _positive_int("3")
+    3
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: must be a positive integer")
+    return value
+
+
 def configure(p: argparse.ArgumentParser) -> None:
     """Add the ``ladder run`` options to ``p``."""
-    m = p.add_argument_group("model")
+    _configure_model(p.add_argument_group("model"))
+    _configure_items_and_output(p)
+
+
+def _configure_model(m: argparse._ArgumentGroup) -> None:
     m.add_argument(
         "--model",
         default=None,
@@ -40,10 +79,15 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=None,
         help="GGUF file name inside --model's folder, or a path to a .gguf file",
     )
-    m.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
-    m.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    m.add_argument(
+        "--dtype",
+        default=None,
+        choices=["float32", "bfloat16", "float16"],
+        help="weights dtype (default float32)",
+    )
+    m.add_argument("--device", default=None, choices=["cpu", "cuda", "auto"], help="default cpu")
     m.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
-    m.add_argument("--trust-remote-code", action="store_true")
+    m.add_argument("--trust-remote-code", action="store_true", default=None)
     tpl = m.add_mutually_exclusive_group()
     tpl.add_argument(
         "--chat-template",
@@ -60,31 +104,48 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     m.add_argument(
         "--mode",
-        default="loglik",
+        default=None,
         choices=["loglik", "generate"],
         help="loglik: option log-likelihood (default); generate: greedy decoding",
     )
-    m.add_argument("--max-batch-tokens", type=int, default=None)
+    m.add_argument(
+        "--max-batch-tokens",
+        type=_positive_int,
+        default=None,
+        help="token budget of one scoring batch (a positive integer)",
+    )
+
+
+def _configure_items_and_output(p: argparse.ArgumentParser) -> None:
     d = p.add_argument_group("items")
     src = d.add_mutually_exclusive_group()
     src.add_argument("--items", type=Path, default=None, help="an item file (JSONL)")
     src.add_argument("--suite", default=None, help="generate a built-in suite (default quick)")
     src.add_argument("--spec", type=Path, default=None, help="generate from a spec file")
     d.add_argument("--n", type=int, default=None, help="items to generate")
-    d.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
+    d.add_argument("--seed", type=int, default=None, help="generation seed (default 0)")
     d.add_argument("--limit", type=int, default=None, help="score only the first N items")
     o = p.add_argument_group("output")
-    o.add_argument("--out-dir", type=Path, default=Path("runs"), help="runs root (default runs/)")
+    o.add_argument("--out-dir", type=Path, default=None, help="runs root (default runs/)")
     o.add_argument("--run-dir", type=Path, default=None, help="exact run directory to create")
     o.add_argument(
-        "--resume", type=Path, default=None, metavar="RUN_DIR", help="continue an interrupted run"
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="RUN_DIR",
+        help="continue an interrupted run with its recorded items, limit and settings",
     )
     o.add_argument("--no-cache", action="store_true", help="do not use the response cache")
     o.add_argument("--quiet", action="store_true")
 
 
-def _model_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _given_model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The model options given on the command line (``None`` = not given)."""
+    given = {
         "gguf_file": args.gguf_file,
         "dtype": args.dtype,
         "device": args.device,
@@ -94,92 +155,185 @@ def _model_options(args: argparse.Namespace) -> dict[str, Any]:
         "mode": args.mode,
         "max_batch_tokens": args.max_batch_tokens,
     }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Refuse bad numbers, and options a resumed run cannot take (it keeps its record)."""
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: must be at least 1")
+    if args.resume is None:
+        return
+    for key in _NOT_WITH_RESUME:
+        if getattr(args, key) is not None:
+            raise UsageError(
+                f"--resume cannot be combined with {_flag(key)}: a resumed run keeps the "
+                "items and settings it was started with"
+            )
+
+
+def _resume_model(
+    args: argparse.Namespace, recorded: dict[str, Any]
+) -> tuple[str | None, dict[str, Any]]:
+    """The model and options recorded in a run; a different explicit option is refused."""
+    model = recorded.get("model") or {}
+    load = model.get("load") or {}
+    options = dict(load.get("options") or {})
+    for key, value in _given_model_options(args).items():
+        if key in options and options[key] != value and key not in _RESUME_MAY_CHANGE:
+            raise UsageError(
+                f"--resume {args.resume}: the run was made with {_flag(key)} "
+                f"{options[key]}; resume it without {_flag(key)} (or with the same value)"
+            )
+        options[key] = value
+    name = args.model if args.model is not None else load.get("model", model.get("name"))
+    return name, options
+
+
+def _open_cache(args: argparse.Namespace, model_name: str | None) -> ResponseCache | None:
+    """The response cache (checked now: a corrupt file is one line, before any work)."""
+    if args.no_cache or model_name in BASELINES:
+        return None
+    return ResponseCache(cache_root() / "responses.sqlite")
+
+
+def _predictor(model_name: str | None, options: dict[str, Any]) -> Predictor:
+    if model_name in BASELINES:
+        return get_predictor(model_name)
+    return get_predictor(model_name, progress=False, **{**_MODEL_DEFAULTS, **options})
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether ``folder`` holds anything besides a stale run lock."""
+    return any(p.name != LOCK_NAME for p in folder.iterdir())
+
+
+def _load_source(args: argparse.Namespace) -> TaskSpec | None:
+    """Validate the item source before anything is loaded or created; the spec to generate."""
+    target, option = (
+        (args.run_dir, "--run-dir") if args.run_dir else (args.out_dir or Path("runs"), "--out-dir")
+    )
+    check_writable_dir(target, option)
+    if args.run_dir and args.run_dir.is_dir() and _holds_files(args.run_dir):
+        raise RunError(
+            f"--run-dir {args.run_dir}: exists and is not empty; continue it with "
+            f"--resume {args.run_dir} or choose a new directory"
+        )
+    if args.items is not None:
+        read_items(args.items)
+        return None
+    spec = load_spec(args.spec) if args.spec else load_suite(args.suite or "quick")
+    item_count(spec, args.n)  # refuse --n above the spec's cap before any model loads
+    return spec
+
+
+def _provenance(args: argparse.Namespace, spec: TaskSpec | None) -> dict[str, Any]:
+    if spec is None:
+        return {}
+    seed = args.seed or 0
+    return {
+        "spec": {
+            "name": spec.name,
+            "source": spec.source,
+            "sha256": spec.sha256,
+            "seed": seed,
+            "n": args.n or spec.n,
+        }
+    }
+
+
+def _score(args: argparse.Namespace, predictor: Predictor, rd: RunDir, **kw: Any) -> int:
+    """Score into the open run directory; print the resume command on Ctrl-C."""
+    try:
+        results = run_items(predictor, kw.pop("items_path"), rd, **kw)
+    except KeyboardInterrupt:
+        if not rd.header:  # stopped before the run started: RunDir removes what it made
+            raise
+        rd.close()
+        again = ["ladder", "run", "--resume", str(rd.path)] + (
+            ["--no-cache"] if args.no_cache else []
+        )
+        print(
+            f"ladder run: interrupted; samples so far are in {rd.log_path}. "
+            f"Continue with: {shlex.join(again)}",
+            file=sys.stderr,
+        )
+        return 130
+    if not args.quiet:
+        _print_summary(predictor, results, rd.path)
+    return 0
+
+
+def _print_summary(predictor: Predictor, results: dict[str, Any], run_dir: Path) -> None:
+    overall = results["metrics"]["overall"]
+    print(
+        f"{predictor.name}: accuracy {overall['accuracy']:.3f} "
+        f"[{overall['ci_low']:.3f}, {overall['ci_high']:.3f}] on {overall['n']} items; "
+        f"yes-rate {overall['yes_rate']:.3f}; Brier {overall['brier']:.3f}"
+    )
+    for rung, m in results["metrics"]["slices"]["rung"].items():
+        print(
+            f"  rung {rung}: {m['accuracy']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}] "
+            f"(n={m['n']})"
+        )
+    print(f"wrote {run_dir}")
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """``--resume RUN_DIR``: lock the run, check the options against its record, continue."""
+    with RunDir.resume(args.resume, HEADER, LOG) as rd:
+        previous = rd.previous or {}
+        resume_limit(previous, args.limit, args.resume)
+        model_name, options = _resume_model(args, previous)
+        cache = _open_cache(args, model_name)
+        try:
+            predictor = _predictor(model_name, options)
+            return _score(
+                args,
+                predictor,
+                rd,
+                items_path=rd.path / ITEMS,
+                cache=cache,
+                limit=args.limit,
+                progress=not args.quiet,
+                command=command_line(),
+            )
+        finally:
+            if cache:
+                cache.close()
+
+
+def _fresh(args: argparse.Namespace) -> int:
+    """A new run: check everything, load the model, make the run directory, score."""
+    spec = _load_source(args)
+    cache = _open_cache(args, args.model)
+    try:
+        predictor = _predictor(args.model, _given_model_options(args))
+        run_dir = args.run_dir or new_run_path(args.out_dir or Path("runs"), predictor.slug)
+        option = "--run-dir" if args.run_dir else "--out-dir"
+        with RunDir.create(run_dir, HEADER, LOG, option=option) as rd:
+            items_path = args.items if args.items is not None else rd.path / ITEMS
+            if spec is not None:
+                with atomic_writer(items_path) as fh:
+                    for item in generate_items(spec, args.seed or 0, args.n):
+                        fh.write(dumps(item) + "\n")
+            return _score(
+                args,
+                predictor,
+                rd,
+                items_path=items_path,
+                cache=cache,
+                limit=args.limit,
+                progress=not args.quiet,
+                command=command_line(),
+                provenance=_provenance(args, spec),
+            )
+    finally:
+        if cache:
+            cache.close()
 
 
 def run(args: argparse.Namespace) -> int:
     """Score a model or baseline and write its run directory; returns the exit status."""
-
-    if args.limit is not None and args.limit < 1:
-        raise UsageError(f"--limit {args.limit}: must be at least 1")
-    if args.n is not None and args.n < 1:
-        raise UsageError(f"--n {args.n}: the number of items must be at least 1")
-    model_name, options = args.model, _model_options(args)
-    if args.resume:
-        results_path = args.resume / "results.json"
-        if not results_path.is_file():
-            raise RunError(f"--resume {args.resume}: no results.json there; not a run directory")
-        recorded = json.loads(results_path.read_text()).get("model", {})
-        if model_name is None:
-            model_name = recorded.get("load", {}).get("model", recorded.get("name"))
-            options = {**options, **recorded.get("load", {}).get("options", {})}
-    elif args.items is not None:
-        read_items(args.items)  # validate before anything is loaded or created
-    spec = None
-    if not args.resume and args.items is None:
-        spec = load_spec(args.spec) if args.spec else load_suite(args.suite or "quick")
-    if model_name in BASELINES:
-        predictor = get_predictor(model_name)
-    else:
-        predictor = get_predictor(model_name, progress=False, **options)
-    if args.resume:
-        run_dir = args.resume
-        items_path = run_dir / "items.jsonl"
-    else:
-        run_dir = args.run_dir or new_run_dir(args.out_dir, predictor.slug)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if args.run_dir and any(run_dir.iterdir()):
-            raise RunError(f"--run-dir {run_dir}: exists and is not empty; use --resume")
-        items_path = args.items if args.items is not None else run_dir / "items.jsonl"
-        if spec is not None:
-            with atomic_writer(items_path) as fh:
-                for item in generate_items(spec, args.seed, args.n):
-                    fh.write(dumps(item) + "\n")
-    provenance: dict[str, Any] = {}
-    if spec is not None:
-        provenance["spec"] = {
-            "name": spec.name,
-            "source": spec.source,
-            "sha256": spec.sha256,
-            "seed": args.seed,
-            "n": args.n or spec.n,
-        }
-    cache = None
-    if not args.no_cache and model_name not in BASELINES:
-        cache = ResponseCache(cache_root() / "responses.sqlite")
-    command_line = shlex.join(["ladder", *sys.argv[1:]]) if sys.argv else None
-    try:
-        results = run_items(
-            predictor,
-            items_path,
-            run_dir,
-            resume=bool(args.resume),
-            cache=cache,
-            limit=args.limit,
-            progress=not args.quiet,
-            command=command_line,
-            provenance=provenance,
-        )
-    except KeyboardInterrupt:
-        print(
-            f"ladder run: interrupted; samples so far are in {run_dir}/samples.jsonl. "
-            f"Continue with: ladder run --resume {run_dir}",
-            file=sys.stderr,
-        )
-        return 130
-    finally:
-        if cache:
-            cache.close()
-    overall = results["metrics"]["overall"]
-    if not args.quiet:
-        print(
-            f"{predictor.name}: accuracy {overall['accuracy']:.3f} "
-            f"[{overall['ci_low']:.3f}, {overall['ci_high']:.3f}] on {overall['n']} items; "
-            f"yes-rate {overall['yes_rate']:.3f}; Brier {overall['brier']:.3f}"
-        )
-        for rung, m in results["metrics"]["slices"]["rung"].items():
-            print(
-                f"  rung {rung}: {m['accuracy']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}] "
-                f"(n={m['n']})"
-            )
-        print(f"wrote {run_dir}")
-    return 0
+    _check_args(args)
+    return _resume(args) if args.resume is not None else _fresh(args)

@@ -17,12 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from statsmodels.stats.proportion import proportion_confint
 
 __all__ = [
     "SLICE_FIELDS",
     "brier_score",
     "expected_calibration_error",
+    "reliability_bins",
     "slice_metrics",
     "summarize",
     "wilson_interval",
@@ -41,9 +41,17 @@ SLICE_FIELDS = (
 
 
 def wilson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (statsmodels' implementation)."""
+    """Wilson score interval for a binomial proportion (statsmodels' implementation).
+
+    >>> [round(x, 4) for x in wilson_interval(8, 10)]
+    [0.4902, 0.9433]
+    """
     if n == 0:
         return (float("nan"), float("nan"))
+    # statsmodels costs about a second to import: load it when an interval is first needed,
+    # so that ``import ladder.cli`` stays fast
+    from statsmodels.stats.proportion import proportion_confint
+
     low, high = proportion_confint(successes, n, alpha=alpha, method="wilson")
     return float(low), float(high)
 

@@ -11,6 +11,7 @@ name with :func:`baseline`; every other name is loaded as a Hugging Face model.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -18,8 +19,19 @@ from typing import Any, Protocol
 from ladder.core.errors import ModelLoadError
 from ladder.engine.queries import Query, answer, association_truth
 from ladder.engine.scm import SCM
+from ladder.harness.models.extract import extract_yes_no, generate_answers
+from ladder.harness.models.loading import load_model
+from ladder.harness.models.scoring import format_prompt, score_options
 
-__all__ = ["BASELINES", "HFPredictor", "Prediction", "Predictor", "baseline", "get_predictor"]
+__all__ = [
+    "BASELINES",
+    "HFPredictor",
+    "Prediction",
+    "Predictor",
+    "baseline",
+    "get_predictor",
+    "tokenizer_digest",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,13 @@ class Prediction:
 
 
 class Predictor(Protocol):
+    """What the runner needs of a predictor.
+
+    A predictor may also offer ``cache_identity() -> dict`` (everything besides the text
+    that decides its answers) and ``scored_text(item) -> str`` (the exact text it scores);
+    the response cache keys on both (see :mod:`ladder.harness.cache`).
+    """
+
     name: str
     slug: str
     fingerprint: str
@@ -71,6 +90,14 @@ class _Baseline:
 
     def settings(self) -> dict[str, Any]:
         return {}
+
+    def cache_identity(self) -> dict[str, Any]:
+        """The baseline's fingerprint: its rule is all that decides its answers."""
+        return {"fingerprint": self.fingerprint, "settings": {}}
+
+    def scored_text(self, item: dict[str, Any]) -> str:
+        """The whole item: a rule may read any field (truth, scm, association_answer)."""
+        return json.dumps(item, sort_keys=True, ensure_ascii=False)
 
     def predict(self, items: Sequence[dict[str, Any]]) -> list[Prediction]:
         return [self.rule(item) for item in items]
@@ -113,9 +140,16 @@ def _truth_oracle(item: dict[str, Any]) -> Prediction:
 @baseline(
     "association-oracle",
     "the perfect rung-1 reasoner: answers each question with its observational "
-    "counterpart, computed exactly (P(y|x) where P(y|do(x)) is asked, ...)",
+    "counterpart (P(y|x) where P(y|do(x)) is asked, ...), as recorded at generation",
 )
 def _association_oracle(item: dict[str, Any]) -> Prediction:
+    if "association_answer" in item:
+        # Written at generation (null when the counterpart conditions on an impossible event).
+        decision = item["association_answer"]
+        if decision is None:
+            return Prediction(0.5, "no", {"association": None})
+        return Prediction(1.0 if decision == "yes" else 0.0, decision)
+    # Items from elsewhere may lack the field: compute it with the engine's registry.
     query = Query.from_dict(item["query"])
     try:
         value = association_truth(SCM.from_dict(item["scm"]), query)
@@ -123,6 +157,23 @@ def _association_oracle(item: dict[str, Any]) -> Prediction:
         return Prediction(0.5, "no", {"association": None})
     decision = answer(query, value)
     return Prediction(1.0 if decision == "yes" else 0.0, decision, {"association": value})
+
+
+def tokenizer_digest(tokenizer: Any) -> str:
+    """sha256 over what decides a tokenizer's token ids: its class, its full serialized
+    model for a fast tokenizer (vocabulary, merges, normalizer, pre- and post-processor)
+    or its vocabulary otherwise, its special tokens and its bos/eos flags."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    parts: list[Any] = [type(tokenizer).__name__]
+    if backend is not None:
+        parts.append(backend.to_str())
+    else:
+        parts.append(sorted(tokenizer.get_vocab().items()))
+    parts.append(getattr(tokenizer, "special_tokens_map", {}))
+    for attr in ("add_bos_token", "add_eos_token", "padding_side", "truncation_side"):
+        parts.append(getattr(tokenizer, attr, None))
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 class HFPredictor:
@@ -143,8 +194,6 @@ class HFPredictor:
         max_new_tokens: int = 16,
         progress: bool = False,
     ) -> None:
-        from ladder.harness.models.loading import load_model
-
         # Recorded in results.json so that ``ladder run --resume`` can reload the same model.
         self.load = {
             "model": model,
@@ -184,6 +233,7 @@ class HFPredictor:
         self.name = self.loaded.name
         self.slug = self.loaded.slug
         self.fingerprint = self.loaded.fingerprint
+        self._cache_identity: dict[str, Any] | None = None
 
     def identity(self) -> dict[str, Any]:
         ident = {
@@ -209,17 +259,32 @@ class HFPredictor:
             "max_new_tokens": self.max_new_tokens if self.mode == "generate" else None,
         }
 
-    def _question(self, item: dict[str, Any]) -> str:
-        from ladder.harness.models.scoring import format_prompt
+    def cache_identity(self) -> dict[str, Any]:
+        """Everything besides the scored text that decides the answers: the weights'
+        fingerprint (with dtype), the tokenizer's digest, the chat template's text and the
+        scoring settings. Folders that differ only in tokenizer or template differ here."""
+        if self._cache_identity is None:
+            template = self.loaded.tokenizer.chat_template if self.use_chat_template else None
+            self._cache_identity = {
+                "fingerprint": self.fingerprint,
+                "dtype": self.loaded.dtype,
+                "tokenizer": tokenizer_digest(self.loaded.tokenizer),
+                "chat_template": template,
+                "settings": self.settings(),
+            }
+        return self._cache_identity
 
+    def scored_text(self, item: dict[str, Any]) -> str:
+        """The exact text the model reads for ``item`` (template applied, options after)."""
+        return self._question(item)
+
+    def _question(self, item: dict[str, Any]) -> str:
         text = item["prompt"] if self.use_chat_template else item["prompt"] + "\nAnswer:"
         return format_prompt(self.loaded, text, self.use_chat_template)
 
     def predict(self, items: Sequence[dict[str, Any]]) -> list[Prediction]:
         prompts = [self._question(item) for item in items]
         if self.mode == "generate":
-            from ladder.harness.models.extract import extract_yes_no, generate_answers
-
             texts = generate_answers(self.loaded, prompts, max_new_tokens=self.max_new_tokens)
             out = []
             for text in texts:
@@ -232,8 +297,6 @@ class HFPredictor:
                     )
                 )
             return out
-        from ladder.harness.models.scoring import score_options
-
         kwargs: dict[str, Any] = {"progress": self.progress}
         if self.max_batch_tokens:
             kwargs["max_batch_tokens"] = self.max_batch_tokens

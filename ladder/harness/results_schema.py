@@ -4,9 +4,11 @@ Every key is typed and documented here; :func:`validate_results` checks a loaded
 against it, so reports can rely on it years later without loading a model.
 """
 
-from __future__ import annotations
+# No "from __future__ import annotations": TypedDict needs NotRequired evaluated to know
+# which keys are optional.
+from typing import Any, Literal, NotRequired, TypedDict, get_type_hints
 
-from typing import Any, Literal, TypedDict, get_type_hints
+from ladder.core.records import Sample
 
 __all__ = [
     "ItemsInfo",
@@ -14,6 +16,7 @@ __all__ = [
     "Metrics",
     "ModelIdentity",
     "Results",
+    "ResumeRecord",
     "Sample",
     "SliceSummary",
     "validate_results",
@@ -86,15 +89,27 @@ class Metrics(TypedDict):
     verbalization, evidence and discordant."""
 
 
+class ResumeRecord(TypedDict):
+    at: str
+    """ISO 8601 UTC time of the resume."""
+    command: str
+    """The command line that resumed the run."""
+
+
 class Results(TypedDict):
     results_version: int
     status: Literal["running", "partial", "complete"]
+    """``complete``: every item scored. ``partial``: stopped early (Ctrl-C, SIGTERM or an
+    error), with metrics over the samples written. ``running`` after the process ended: it
+    was killed hard; ``ladder run --resume`` continues either."""
     started: str
     """ISO 8601 UTC."""
     finished: str | None
     ladder: LadderInfo
     command: str | None
-    """The command line that made (or last resumed) the run."""
+    """The command line that made the run; a resume never changes it (see ``resumed``)."""
+    resumed: NotRequired[list[ResumeRecord]]
+    """One entry per ``--resume``, oldest first (absent when never resumed)."""
     model: ModelIdentity
     settings: dict[str, Any]
     """Scoring settings: mode (loglik/generate), chat_template, options, max_new_tokens."""
@@ -104,34 +119,10 @@ class Results(TypedDict):
     metrics: Metrics | None
 
 
-class Sample(TypedDict, total=False):
-    """One line of ``samples.jsonl``."""
-
-    id: str
-    p_yes: float | None
-    """Normalised probability of "yes" (None: unreadable generation)."""
-    prediction: Literal["yes", "no", "unreadable"]
-    answer: Literal["yes", "no"]
-    correct: bool
-    truth: float
-    rung: int
-    query_type: str
-    graph_family: str
-    n_nodes: int
-    verbalization: str
-    evidence: str
-    discordant: bool
-    """Whether the association-oracle (rung-1) answer differs from the truth."""
-    extra: dict[str, Any]
-    """Model-specific details: option log-probs, generated text, association value."""
-    cached: bool
-    """Whether the answer came from the response cache."""
-
-
 def validate_results(data: dict[str, Any]) -> list[str]:
     """Problems with a loaded ``results.json`` (an empty list when it is well-formed)."""
     problems = []
-    for key in get_type_hints(Results):
+    for key in sorted(Results.__required_keys__):
         if key not in data:
             problems.append(f"missing key {key!r}")
     if data.get("results_version") not in (None, 1):

@@ -3,110 +3,72 @@
 A run directory ``runs/<model-slug>/<timestamp>/`` holds:
 
 * ``items.jsonl`` — the exact items scored (copied or generated there);
-* ``samples.jsonl`` — one line per scored item, appended and flushed chunk by chunk;
+* ``samples.jsonl`` — one line per scored item, written as each chunk is scored; chunks are
+  sized to about ``flush_seconds`` of work, so a kill loses at most that much;
 * ``results.json`` — identity, provenance, settings and metrics
-  (:mod:`ladder.harness.results_schema` documents every key); ``status`` is ``running`` until
-  the last sample is written, then ``complete``.
+  (:mod:`ladder.harness.results_schema` documents every key); ``status`` is ``running``
+  while scoring, ``complete`` at the end, ``partial`` when stopped early (Ctrl-C).
 
-An interrupted run continues with :func:`run` and ``resume=True``: samples already on
-disk are kept (a torn last line is cut), the rest are scored; nothing is lost or
-scored twice.
+The directory's lifecycle (lock, header, append, finish) is :class:`ladder.harness.rundir.
+RunDir`. An interrupted run continues with :func:`run` and ``resume=True``: the recorded
+items, ``limit`` and settings are kept (a different model, settings or limit is refused),
+samples already on disk are kept (a torn last line is cut), the rest are scored; nothing
+is lost or scored twice.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
 import json
-import os
 import shutil
-import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from ladder.core.environment import VERSION, environment, git_commit
 from ladder.core.errors import ItemFileError, RunError
-from ladder.core.io import file_sha256, read_jsonl, write_json
+from ladder.core.io import file_sha256
+from ladder.core.records import Item, Sample
 from ladder.generation.items import read_items
+from ladder.harness.cache import ResponseCache
 from ladder.harness.metrics import SLICE_FIELDS, slice_metrics, summarize
 from ladder.harness.predictors import Prediction, Predictor
+from ladder.harness.rundir import SYNC_SECONDS, RunDir, keep_recorded, read_log
 
-__all__ = ["RESULTS_VERSION", "ResponseCache", "RunError", "new_run_dir", "read_samples", "run"]
+__all__ = [
+    "CHUNK",
+    "HEADER",
+    "ITEMS",
+    "LOG",
+    "RESULTS_VERSION",
+    "ResponseCache",
+    "RunError",
+    "read_samples",
+    "resume_limit",
+    "run",
+]
 
 RESULTS_VERSION = 1
-CHUNK = 64
-
-
-class ResponseCache:
-    """A persistent map (model fingerprint, settings, prompt) → prediction, in SQLite.
-
-    The key always includes the model fingerprint, so two models never share answers.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-        )
-        self._db.commit()
-
-    @staticmethod
-    def key(fingerprint: str, settings: dict[str, Any], prompt: str) -> str:
-        blob = json.dumps([fingerprint, settings, prompt], sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, Prediction]:
-        out: dict[str, Prediction] = {}
-        for start in range(0, len(keys), 500):
-            part = list(keys[start : start + 500])
-            marks = ",".join("?" * len(part))
-            for key, value in self._db.execute(
-                f"SELECT key, value FROM responses WHERE key IN ({marks})", part
-            ):
-                data = json.loads(value)
-                out[key] = Prediction(data["p_yes"], data["prediction"], data.get("extra", {}))
-        return out
-
-    def put_many(self, entries: dict[str, Prediction]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)",
-            [
-                (k, json.dumps({"p_yes": p.p_yes, "prediction": p.prediction, "extra": p.extra}))
-                for k, p in entries.items()
-            ],
-        )
-        self._db.commit()
-
-    def close(self) -> None:
-        self._db.close()
-
-
-def new_run_dir(root: str | Path, slug: str) -> Path:
-    """A fresh ``root/slug/<UTC timestamp>`` directory (suffixed if it exists)."""
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = Path(root) / slug / stamp
-    path, k = base, 1
-    while path.exists():
-        k += 1
-        path = base.with_name(f"{stamp}-{k}")
-    path.mkdir(parents=True)
-    return path
+#: The most items handed to the predictor at once (fewer when it is slow: see _Pacer).
+CHUNK = 256
+HEADER, LOG, ITEMS = "results.json", "samples.jsonl", "items.jsonl"
 
 
 def read_samples(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
-    """Samples of a run; a torn final line (a killed write) is dropped (and cut if ``repair``)."""
-    return read_jsonl(path, repair, RunError)
+    """Samples of a run: a torn final line (a killed write) is dropped (and cut if
+    ``repair``); a repeated id is dropped with a warning, keeping the first."""
+    return read_log(path, RunError, repair)
 
 
-def _sample(item: dict[str, Any], pred: Prediction, cached: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
+def _sample(item: Item, pred: Prediction, cached: bool) -> Sample:
+    """One line of ``samples.jsonl``: the prediction beside the item's answer and slice fields.
+
+    The item's ``association_answer`` travels with it, so reports never recompute it.
+    """
+    out: Sample = {
         "id": item["id"],
         "p_yes": pred.p_yes,
         "prediction": pred.prediction,
@@ -115,18 +77,13 @@ def _sample(item: dict[str, Any], pred: Prediction, cached: bool) -> dict[str, A
         "truth": item["truth"],
         "query_type": item.get("query_type", item["query"]["type"]),
     }
-    for key in SLICE_FIELDS:
+    for key in (*SLICE_FIELDS, "association_answer"):
         if key in item and key not in out:
-            out[key] = item[key]
+            out[key] = item[key]  # type: ignore[literal-required]
     if pred.extra:
         out["extra"] = pred.extra
     out["cached"] = cached
     return out
-
-
-def _chunks(items: Sequence[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _spec_info(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -135,131 +92,251 @@ def _spec_info(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"tasks": tasks, "seeds": seeds}
 
 
-def run(
-    predictor: Predictor,
-    items_path: str | Path,
-    run_dir: str | Path,
-    *,
-    resume: bool = False,
-    cache: ResponseCache | None = None,
-    limit: int | None = None,
-    chunk_size: int = CHUNK,
-    progress: bool = True,
-    command: str | None = None,
-    provenance: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Score ``predictor`` on the items and write the run directory; return results."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    results_path = run_dir / "results.json"
-    local_items = run_dir / "items.jsonl"
-    if resume:
-        if not results_path.exists():
-            raise RunError(f"{run_dir}: no results.json; not a run directory to resume")
-        previous = json.loads(results_path.read_text())
-        if previous["model"]["fingerprint"] != predictor.fingerprint:
-            raise RunError(
-                f"{run_dir}: the run was made with model "
-                f"{previous['model']['name']!r} (fingerprint "
-                f"{previous['model']['fingerprint'][:12]}); resume it with that model"
-            )
-        if previous["settings"] != predictor.settings():
-            raise RunError(
-                f"{run_dir}: settings differ from the run's "
-                f"({previous['settings']}); resume with the same options"
-            )
-        items_path = local_items
-    else:
-        if Path(items_path).resolve() != local_items.resolve():
-            shutil.copyfile(items_path, local_items)
-        previous = None
-    items = read_items(local_items)
-    if limit is not None:
-        items = items[:limit]
-    item_hash = file_sha256(local_items)
-    if previous and previous["items"]["sha256"] != item_hash:
-        raise ItemFileError(f"{local_items}: changed since the run started (sha256 differs)")
+class _Pacer:
+    """Chunk sizes that make one chunk about ``seconds`` of predictor work (1 to ``most``).
 
-    samples_path = run_dir / "samples.jsonl"
-    done = {s["id"]: s for s in read_samples(samples_path, repair=True)} if resume else {}
-    if not resume and samples_path.exists():
-        samples_path.unlink()
-    todo = [i for i in items if i["id"] not in done]
-    started = previous["started"] if previous else _dt.datetime.now(_dt.UTC).isoformat()
-    results: dict[str, Any] = {
+    The first chunk is one item; later ones follow the measured time per fresh item, so a
+    fast predictor still gets large batches and a slow one writes its samples every
+    ``seconds`` or so.
+    """
+
+    def __init__(self, most: int, seconds: float) -> None:
+        self.most, self.seconds, self.size = max(1, most), seconds, 1
+
+    def take(self, todo: Sequence[dict[str, Any]], start: int) -> Sequence[dict[str, Any]]:
+        return todo[start : start + self.size]
+
+    def measured(self, n_fresh: int, elapsed: float) -> None:
+        if n_fresh:
+            per_item = max(elapsed / n_fresh, 1e-9)
+            self.size = max(1, min(self.most, int(self.seconds / per_item)))
+        else:  # all served from the cache: no work, grow
+            self.size = min(self.most, self.size * 4)
+
+
+class _Keys:
+    """Response-cache keys of a predictor: its cache identity and each item's scored text."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        identity = getattr(predictor, "cache_identity", None)
+        self.identity = (
+            identity()
+            if identity
+            else {"fingerprint": predictor.fingerprint, "settings": predictor.settings()}
+        )
+        self.text = getattr(predictor, "scored_text", None) or (
+            lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False)
+        )
+
+    def __call__(self, items: Sequence[dict[str, Any]]) -> list[str]:
+        return [ResponseCache.key(self.identity, self.text(i)) for i in items]
+
+
+def _score_chunk(
+    predictor: Predictor,
+    chunk: Sequence[dict[str, Any]],
+    cache: ResponseCache | None,
+    keys_of: _Keys | None,
+) -> tuple[list[dict[str, Any]], int]:
+    """Samples of ``chunk`` (cached answers reused, fresh ones stored), and how many were
+    fresh."""
+    keys = keys_of(chunk) if cache and keys_of else [None] * len(chunk)
+    hits = cache.get_many([k for k in keys if k]) if cache else {}
+    missing = [i for i, k in zip(chunk, keys, strict=True) if k not in hits]
+    answers = predictor.predict(missing) if missing else []
+    fresh = dict(zip([i["id"] for i in missing], answers, strict=True))
+    if cache and fresh:
+        cache.put_many(
+            {k: fresh[i["id"]] for i, k in zip(chunk, keys, strict=True) if k and i["id"] in fresh}
+        )
+    samples = [
+        _sample(i, fresh[i["id"]], cached=False) if i["id"] in fresh else _sample(i, hits[k], True)
+        for i, k in zip(chunk, keys, strict=True)
+    ]
+    return samples, len(missing)
+
+
+def _score_all(
+    predictor: Predictor,
+    todo: Sequence[dict[str, Any]],
+    rd: RunDir,
+    cache: ResponseCache | None,
+    pacer: _Pacer,
+    bar: Any,
+) -> None:
+    """Score ``todo`` chunk by chunk, appending each chunk's samples as soon as it is done."""
+    keys_of = _Keys(predictor) if cache else None
+    start = 0
+    while start < len(todo):
+        chunk = pacer.take(todo, start)
+        began = time.monotonic()
+        samples, n_fresh = _score_chunk(predictor, chunk, cache, keys_of)
+        pacer.measured(n_fresh, time.monotonic() - began)
+        rd.append(samples)
+        bar.update(len(chunk))
+        start += len(chunk)
+
+
+def _check_resume(previous: dict[str, Any], predictor: Predictor, where: Path) -> None:
+    model = previous.get("model") or {}
+    if model.get("fingerprint") != predictor.fingerprint:
+        raise RunError(
+            f"{where}: the run was made with model {model.get('name')!r} (fingerprint "
+            f"{str(model.get('fingerprint'))[:12]}); resume it with that model"
+        )
+    if previous.get("settings") != predictor.settings():
+        raise RunError(
+            f"{where}: settings differ from the run's ({previous.get('settings')}); "
+            "resume with the same options"
+        )
+
+
+def resume_limit(previous: dict[str, Any], limit: int | None, where: Path) -> int | None:
+    """The limit recorded in a run's results.json; an explicit different ``limit`` raises
+    :class:`RunError` (a resumed run keeps its recorded settings).
+
+    >>> resume_limit({"items": {"limit": 20}}, None, Path("r"))
+    20
+    """
+    recorded = (previous.get("items") or {}).get("limit")
+    return keep_recorded("--limit", recorded, limit, where)
+
+
+def _resume_items(rd: RunDir, previous: dict[str, Any]) -> Path:
+    """The run's item file: its own ``items.jsonl``, else the recorded path (a shared copy)."""
+    local = rd.path / ITEMS
+    recorded = (previous.get("items") or {}).get("path")
+    if not local.exists() and recorded and Path(recorded).is_file():
+        return Path(recorded)
+    return local
+
+
+def _prepare(
+    rd: RunDir, predictor: Predictor, items_path: Path, limit: int | None
+) -> tuple[Path, list[dict[str, Any]], int | None]:
+    """Check a resume against the record, put the items in place; (file, items, limit)."""
+    if rd.previous is not None:
+        _check_resume(rd.previous, predictor, rd.path)
+        limit = resume_limit(rd.previous, limit, rd.path)
+        local = _resume_items(rd, rd.previous)
+    else:
+        local = rd.path / ITEMS
+        if items_path.resolve() != local.resolve():
+            shutil.copyfile(items_path, local)
+    items = read_items(local)
+    sha = rd.previous and (rd.previous.get("items") or {}).get("sha256")
+    if sha and sha != file_sha256(local):
+        raise ItemFileError(f"{local}: changed since the run started (sha256 differs)")
+    return local, items[:limit] if limit is not None else items, limit
+
+
+def _header(
+    predictor: Predictor,
+    local: Path,
+    items: list[dict[str, Any]],
+    limit: int | None,
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    """results.json before metrics (lifecycle keys are placeholders RunDir.start fills)."""
+    return {
         "results_version": RESULTS_VERSION,
-        "status": "running",
-        "started": started,
+        "status": None,
+        "started": None,
         "finished": None,
-        "ladder": {"version": VERSION, "git_commit": git_commit()},
-        "command": command,
+        "ladder": None,
+        "command": None,
         "model": predictor.identity(),
         "settings": predictor.settings(),
         "items": {
-            "path": str(local_items),
-            "sha256": item_hash,
+            "path": str(local),
+            "sha256": file_sha256(local),
             "n": len(items),
             "limit": limit,
             **_spec_info(items),
-            **(provenance or {}),
+            **provenance,
         },
-        "environment": environment(),
+        "environment": None,
         "metrics": None,
     }
-    if previous and previous.get("items", {}).get("spec"):
-        results["items"].setdefault("spec", previous["items"]["spec"])
-    write_json(results_path, results, allow_nan=True)
 
-    settings = predictor.settings()
+
+def _metrics(rd: RunDir, items: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+    by_id = {s["id"]: s for s in rd.records()}
+    ordered = [by_id[i["id"]] for i in items if i["id"] in by_id]
+    metrics = {"overall": summarize(ordered), "slices": slice_metrics(ordered)}
+    return metrics, len(ordered) == len(items)
+
+
+def _run_in(
+    rd: RunDir,
+    predictor: Predictor,
+    items_path: Path,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    local, items, limit = _prepare(rd, predictor, items_path, options["limit"])
+    provenance = dict(options["provenance"] or {})
+    if rd.previous and (rd.previous.get("items") or {}).get("spec"):
+        provenance.setdefault("spec", rd.previous["items"]["spec"])
+    done = {s["id"] for s in rd.done}
+    todo = [i for i in items if i["id"] not in done]
+    rd.start(_header(predictor, local, items, limit, provenance), options["command"])
     bar = tqdm(
         total=len(items),
         initial=len(items) - len(todo),
         unit="item",
         desc=f"score {predictor.name}",
-        disable=not progress,
+        disable=not options["progress"],
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    with samples_path.open("a", encoding="utf-8") as out, closing(bar):
-        for chunk in _chunks(todo, chunk_size):
-            keys = (
-                [ResponseCache.key(predictor.fingerprint, settings, i["prompt"]) for i in chunk]
-                if cache
-                else []
-            )
-            hits = cache.get_many(keys) if cache else {}
-            missing = [
-                i for i, k in zip(chunk, keys or [None] * len(chunk), strict=True) if k not in hits
-            ]
-            fresh = (
-                dict(zip([i["id"] for i in missing], predictor.predict(missing), strict=True))
-                if missing
-                else {}
-            )
-            if cache and fresh:
-                cache.put_many(
-                    {
-                        k: fresh[i["id"]]
-                        for i, k in zip(chunk, keys, strict=True)
-                        if i["id"] in fresh
-                    }
-                )
-            lines = []
-            for n, item in enumerate(chunk):
-                if item["id"] in fresh:
-                    lines.append(_sample(item, fresh[item["id"]], cached=False))
-                else:
-                    lines.append(_sample(item, hits[keys[n]], cached=True))
-            out.write("".join(json.dumps(s, ensure_ascii=False) + "\n" for s in lines))
-            out.flush()
-            os.fsync(out.fileno())
-            bar.update(len(chunk))
+    pacer = _Pacer(options["chunk_size"], options["flush_seconds"])
+    try:
+        with closing(bar):
+            _score_all(predictor, todo, rd, options["cache"], pacer, bar)
+    except KeyboardInterrupt:
+        metrics, _ = _metrics(rd, items)
+        rd.finish({"metrics": metrics}, complete=False)
+        raise
+    metrics, complete = _metrics(rd, items)
+    return rd.finish({"metrics": metrics}, complete=complete)
 
-    samples = read_samples(samples_path)
-    by_id = {s["id"]: s for s in samples}
-    ordered = [by_id[i["id"]] for i in items if i["id"] in by_id]
-    results["status"] = "complete" if len(ordered) == len(items) else "partial"
-    results["finished"] = _dt.datetime.now(_dt.UTC).isoformat()
-    results["metrics"] = {"overall": summarize(ordered), "slices": slice_metrics(ordered)}
-    write_json(results_path, results, allow_nan=True)
-    return results
+
+def run(
+    predictor: Predictor,
+    items_path: str | Path,
+    run_dir: str | Path | RunDir,
+    *,
+    resume: bool = False,
+    cache: ResponseCache | None = None,
+    limit: int | None = None,
+    chunk_size: int = CHUNK,
+    flush_seconds: float = SYNC_SECONDS,
+    progress: bool = True,
+    command: str | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score ``predictor`` on the items and write the run directory; return results.json.
+
+    ``run_dir`` is a path (opened here: created, or resumed when ``resume``) or a
+    :class:`RunDir` the caller opened (and closes). On resume the recorded items and
+    ``limit`` are used; a different ``limit``, model or settings raises :class:`RunError`.
+    Samples are appended at least every ``flush_seconds`` of work (chunks of at most
+    ``chunk_size`` items). Ctrl-C writes the metrics so far with status ``partial`` and
+    re-raises ``KeyboardInterrupt``.
+    """
+    options = {
+        "limit": limit,
+        "chunk_size": chunk_size,
+        "flush_seconds": flush_seconds,
+        "progress": progress,
+        "command": command,
+        "provenance": provenance,
+        "cache": cache,
+    }
+    if isinstance(run_dir, RunDir):
+        return _run_in(run_dir, predictor, Path(items_path), options)
+    if not resume:
+        read_items(items_path)  # refuse a bad item file before making a directory
+    opener = RunDir.resume if resume else RunDir.create
+    with opener(run_dir, HEADER, LOG) as rd:
+        return _run_in(rd, predictor, Path(items_path), options)

