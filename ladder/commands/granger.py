@@ -2,13 +2,16 @@
 
 Usage::
 
-    ladder granger [--model M] [--grid quick|full|PATH] [--out DIR] [--resume] [--limit N]
+    ladder granger [--model M] [--gguf-file F] [--grid quick|full|PATH] [--out DIR] [--limit N]
+    ladder granger --resume --out DIR
 
 ``--model`` defaults to the embedded SmolLM2-135M-Instruct; ``--model linear-oracle`` runs
-the stand-in predictor (an in-context least-squares VAR; no language model). The run writes
-``DIR/granger.json`` and ``DIR/series.jsonl`` (default ``DIR``: ``runs/granger/<model
-slug>-<grid name>``). Bad input raises ``ValueError``; the ``ladder`` wrapper prints it as one
-line and exits with status 2.
+the stand-in predictor (an in-context least-squares VAR; no language model); the model
+options are those of ``ladder run``. The run writes ``DIR/granger.json`` and
+``DIR/series.jsonl`` (default ``DIR``: ``runs/granger/<model slug>-<grid slug>``). A resumed
+run keeps its recorded model, grid and limit. Bad input raises a ``LadderError``, which the
+``ladder`` wrapper prints as one line with exit status 2; the run directory is opened and
+checked before any model is loaded.
 """
 
 from __future__ import annotations
@@ -21,10 +24,19 @@ from typing import Any
 
 from ladder.core.errors import UsageError
 from ladder.core.io import slugify
-from ladder.granger.grid import load_grid
-from ladder.granger.probe import ORACLE_NAME, make_backend, run_granger
+from ladder.granger.grid import GridSpec, load_grid, recorded_grid
+from ladder.granger.probe import (
+    HEADER_FILE,
+    ORACLE_NAME,
+    check_resume,
+    make_backend,
+    open_run,
+    resume_limit,
+    run_in,
+)
+from ladder.harness.rundir import RunDir, command_line
 
-__all__ = ["HELP", "NAME", "configure", "run", "summary_lines"]
+__all__ = ["HELP", "NAME", "configure", "default_out", "run", "summary_lines"]
 
 NAME = "granger"
 HELP = (
@@ -35,42 +47,64 @@ HELP = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``ladder granger`` options to ``parser``."""
-    parser.add_argument(
+    m = parser.add_argument_group("model")
+    m.add_argument(
         "--model",
         default=None,
         help="hub id, local folder, .gguf file, embedded name, or "
         "'linear-oracle' (the stand-in predictor); default: the embedded "
-        "SmolLM2-135M-Instruct",
+        "SmolLM2-135M-Instruct (on --resume: the run's own model)",
     )
-    parser.add_argument(
-        "--grid",
-        default="quick",
-        help="built-in grid (quick, full) or a grid YAML file (default quick)",
+    m.add_argument(
+        "--gguf-file",
+        default=None,
+        help="GGUF file name inside --model's folder, or a path to a .gguf file",
     )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="run directory (default runs/granger/<model>-<grid>)"
+    m.add_argument(
+        "--dtype",
+        default=None,
+        choices=["float32", "bfloat16", "float16"],
+        help="weights dtype (default float32; on --resume: the run's own)",
     )
-    parser.add_argument(
-        "--resume", action="store_true", help="continue the run in --out (skip series already done)"
+    m.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    m.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
+    m.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow the model's own Python code (only for a model whose code you trust)",
     )
-    parser.add_argument(
-        "--limit", type=int, default=None, help="probe only the first N series of the grid"
-    )
-    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
-    parser.add_argument(
+    m.add_argument(
         "--max-batch-tokens",
         type=int,
         default=None,
         help="padded tokens per forward pass (default: the scorer's)",
     )
-    parser.add_argument(
+    m.add_argument(
         "--threads",
         type=int,
         default=None,
         help="torch CPU threads (1 is faster on a small machine shared with other work)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r = parser.add_argument_group("run")
+    r.add_argument(
+        "--grid",
+        default=None,
+        help="built-in grid (quick, full) or a grid YAML file (default quick; on --resume: "
+        "the run's own)",
+    )
+    r.add_argument(
+        "--out", type=Path, default=None, help="run directory (default runs/granger/<model>-<grid>)"
+    )
+    r.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out with its recorded model, grid and limit "
+        "(series already done are kept)",
+    )
+    r.add_argument(
+        "--limit", type=int, default=None, help="probe only the first N series of the grid"
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
 def _fmt(value: Any, spec: str = ".3f") -> str:
@@ -121,49 +155,107 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``ladder granger``; returns the exit status (130 when interrupted)."""
-    if args.limit is not None and args.limit < 1:
-        raise UsageError(f"--limit {args.limit}: must be at least 1")
-    if args.max_batch_tokens is not None and args.max_batch_tokens < 1:
-        raise UsageError(f"--max-batch-tokens {args.max_batch_tokens}: must be at least 1")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError(f"--threads {args.threads}: must be at least 1")
-    grid = load_grid(args.grid)  # validate before any model is loaded
-    model_slug = (
-        ORACLE_NAME if args.model == ORACLE_NAME else slugify(args.model or "smollm2-135m-instruct")
-    )
-    out = args.out or Path("runs") / "granger" / f"{model_slug}-{grid.name}"
-    if args.resume and not (out / "granger.json").is_file():
-        raise UsageError(f"--resume: {out} holds no granger.json; nothing to resume")
-    if not args.resume and ((out / "granger.json").exists() or (out / "series.jsonl").exists()):
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse bad numbers and option combinations before anything is opened or loaded."""
+    for option, value in (
+        ("--limit", args.limit),
+        ("--max-batch-tokens", args.max_batch_tokens),
+        ("--threads", args.threads),
+    ):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} {value}: must be at least 1")
+    if args.model == ORACLE_NAME and (args.gguf_file or args.revision or args.trust_remote_code):
         raise UsageError(
-            f"--out {out}: already holds a Granger run; add --resume or choose another --out"
+            f"--model {ORACLE_NAME} is not a language model: --gguf-file, --revision and "
+            "--trust-remote-code do not apply"
         )
-    if args.threads is not None and args.model != ORACLE_NAME:
-        import torch
 
-        torch.set_num_threads(args.threads)
-    backend = make_backend(
-        args.model, device=args.device, dtype=args.dtype, max_batch_tokens=args.max_batch_tokens
-    )
-    command_line = shlex.join(["ladder", *sys.argv[1:]]) if sys.argv else None
+
+def default_out(model: str | None, gguf_file: str | None, grid_name: str) -> Path:
+    """``runs/granger/<model slug>-<grid slug>``: one folder under ``runs/granger`` whatever
+    the names hold (a grid named ``x/../../escaped`` cannot write outside it).
+
+    Example:
+        >>> default_out(None, None, "x/../../escaped").parent.as_posix()
+        'runs/granger'
+    """
+    name = Path(gguf_file).stem if gguf_file else (model or "smollm2-135m-instruct")
+    return Path("runs") / "granger" / slugify(f"{slugify(name)}-{slugify(grid_name)}")
+
+
+def _load_options(args: argparse.Namespace, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """What :func:`make_backend` loads: the options given or, on resume, the run's own."""
+    given = {
+        "model": args.model,
+        "gguf_file": args.gguf_file,
+        "dtype": args.dtype,
+        "revision": args.revision,
+        "trust_remote_code": args.trust_remote_code,
+    }
+    if previous is None:
+        return {**given, "dtype": args.dtype or "float32"}
+    recorded = previous.get("model") or {}
+    name = recorded.get("name")
+    if args.model is None and args.gguf_file is None:
+        load = recorded.get("load") or {"model": name, "dtype": recorded.get("dtype")}
+        return {
+            **given,
+            **load,
+            "dtype": args.dtype or load.get("dtype") or "float32",
+            # running a model's own code is asked for again in each session, never inherited
+            "trust_remote_code": args.trust_remote_code,
+        }
+    if (args.model == ORACLE_NAME) != (name == ORACLE_NAME):
+        raise UsageError(
+            f"--resume: the run was made with model {name!r}; resume it with that model "
+            "(or without --model)"
+        )
+    return {**given, "dtype": args.dtype or recorded.get("dtype") or "float32"}
+
+
+def _prepare(
+    args: argparse.Namespace, rd: RunDir, grid: GridSpec | None
+) -> tuple[GridSpec, dict[str, Any]]:
+    """The run's grid and load options, every resume check that needs no model done."""
+    if rd.previous is None:
+        return grid or load_grid("quick"), _load_options(args, None)
+    grid = grid or recorded_grid(rd.previous.get("grid"), str(rd.header_path))
+    check_resume(rd.previous, grid, rd.path)
+    resume_limit(rd.previous, args.limit, rd.path)
+    return grid, _load_options(args, rd.previous)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``ladder granger``; returns the exit status (130 when interrupted).
+
+    The run directory is opened (and locked) and a resume is checked against the run's
+    record before any model is loaded, so bad ``--out``/``--resume`` input costs nothing.
+    """
+    _check_options(args)
+    grid = load_grid(args.grid) if args.grid is not None else None
+    out = args.out or default_out(args.model, args.gguf_file, (grid or load_grid("quick")).name)
     try:
-        results = run_granger(
-            backend,
-            grid,
-            out,
-            resume=args.resume,
-            limit=args.limit,
-            progress=not args.quiet,
-            command=command_line,
-        )
+        with open_run(out, resume=args.resume) as rd:
+            grid, load = _prepare(args, rd, grid)
+            if args.threads is not None and load["model"] != ORACLE_NAME:
+                import torch
+
+                torch.set_num_threads(args.threads)
+            backend = make_backend(
+                **load, device=args.device, max_batch_tokens=args.max_batch_tokens
+            )
+            results = run_in(
+                rd, backend, grid, limit=args.limit, progress=not args.quiet, command=command_line()
+            )
     except KeyboardInterrupt:
-        print(
-            f"ladder granger: interrupted; series so far are in {out}/series.jsonl. "
-            f"Continue with --resume --out {out}",
-            file=sys.stderr,
-        )
+        if not (out / HEADER_FILE).is_file():
+            print("ladder granger: interrupted before the run started", file=sys.stderr)
+        else:
+            print(
+                f"ladder granger: interrupted; series so far are in {out}/series.jsonl. "
+                f"Continue with: ladder granger --resume --out {shlex.quote(str(out))}",
+                file=sys.stderr,
+            )
         return 130
     if not args.quiet:
         print("\n".join(summary_lines(results)))

@@ -26,9 +26,6 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from statsmodels.tools.sm_exceptions import InfeasibleTestError
-from statsmodels.tsa.api import VAR
-from statsmodels.tsa.stattools import adfuller, grangercausalitytests
 
 from ladder.granger.series import Series, validate_series
 
@@ -175,6 +172,10 @@ def granger_test(x: Any, y: Any, lag: int, direction: str = "x->y") -> GrangerRe
         >>> r.testable, r.df_num, r.df_den, r.n_obs
         (True, 2, 193, 198)
     """
+    # statsmodels is imported here, not at module level: it costs ~1 s at CLI start-up
+    from statsmodels.tools.sm_exceptions import InfeasibleTestError
+    from statsmodels.tsa.stattools import grangercausalitytests
+
     if direction not in _GRANGER_DIRECTIONS:
         raise ValueError(f"unknown direction {direction!r}; allowed: x->y, y->x")
     xa, ya = validate_series(x, y)
@@ -359,6 +360,8 @@ def adf_pvalue(series: Any) -> float:
         >>> adf_pvalue(rng.standard_normal(200)) < 0.01
         True
     """
+    from statsmodels.tsa.stattools import adfuller
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # 0.15: tuple-vs-object return notice
         res = adfuller(np.asarray(series, dtype=np.float64), autolag="AIC")
@@ -402,6 +405,8 @@ def select_lag(x: Any, y: Any, maxlags: int = DEFAULT_MAXLAGS, ic: str = "bic") 
         >>> select_lag(s.x, s.y)
         3
     """
+    from statsmodels.tsa.api import VAR
+
     if ic not in _ICS:
         raise ValueError(f"unknown information criterion {ic!r}; allowed: {', '.join(_ICS)}")
     xa, ya = validate_series(x, y)
@@ -448,6 +453,9 @@ def var_causality(
         >>> r["df_num"], r["testable"]
         (2, True)
     """
+    from statsmodels.tools.sm_exceptions import InfeasibleTestError
+    from statsmodels.tsa.api import VAR
+
     arr = np.asarray(data, dtype=np.float64)
     names = [str(n) for n in names]
     if arr.ndim != 2 or arr.shape[1] != len(names):

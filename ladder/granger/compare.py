@@ -16,8 +16,9 @@ Statistics (written out by hand: scikit-learn is not a dependency):
   decimals); ``None`` when ``p_e == 1`` (both raters constant and equal: agreement by
   chance is certain). When only one rater is constant kappa is 0 by this formula, whatever
   the agreement: within a cell, where the truth is constant, read the accuracies instead;
-* ROC AUC as the Mann–Whitney U statistic over ``n_pos * n_neg`` (ties count one half),
-  with coupling-0 series of the same condition (and lag, length) as negatives.
+* ROC AUC as the Mann–Whitney U statistic over ``n_pos * n_neg`` (ties count one half;
+  :func:`ladder.core.stats.roc_auc`), with coupling-0 series of the same condition (and
+  lag, length) as negatives.
 
 The verbal probe asks the model, in words, about the very text it was scored on
 (:func:`verbal_prompt`) and reads ``p_yes`` from the next-token probabilities of "Yes" and
@@ -37,7 +38,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import mannwhitneyu
+
+from ladder.core import stats
+from ladder.harness.models.scoring import format_prompt, score_options
 
 if TYPE_CHECKING:
     from ladder.granger.serialize import Serialized
@@ -120,20 +123,19 @@ def agreement(a: Sequence[Any], b: Sequence[Any]) -> float | None:
 
 
 def roc_auc(positives: Sequence[Any], negatives: Sequence[Any]) -> float | None:
-    """ROC AUC = P(score_pos > score_neg) + ½ P(tie), via ``scipy.stats.mannwhitneyu``.
+    """ROC AUC = P(score_pos > score_neg) + ½ P(tie), by :func:`ladder.core.stats.roc_auc`.
 
-    ``None`` scores are dropped; ``None`` if either side is then empty.
+    ``None`` and non-finite scores are dropped; ``None`` if either side is then empty.
 
     Example:
-        >>> roc_auc([1.0, 2.0], [0.0, 2.0])
-        0.625
+        >>> roc_auc([1.0, 2.0], [0.0, 2.0]), roc_auc([1.0, None], [None])
+        (0.625, None)
     """
-    pos = [float(v) for v in positives if _clean(v) is not None]
-    neg = [float(v) for v in negatives if _clean(v) is not None]
+    pos = [v for v in (_clean(x) for x in positives) if v is not None]
+    neg = [v for v in (_clean(x) for x in negatives) if v is not None]
     if not pos or not neg:
         return None
-    u = mannwhitneyu(pos, neg, alternative="two-sided").statistic
-    return float(u) / (len(pos) * len(neg))
+    return stats.roc_auc(pos + neg, [True] * len(pos) + [False] * len(neg))
 
 
 def _median(values: Iterable[Any]) -> float | None:
@@ -347,7 +349,6 @@ def verbal_p_yes(
     ``use_chat_template=None`` uses the tokenizer's chat template when it has one, and
     otherwise appends ``"\\nAnswer:"`` to the bare question.
     """
-    from ladder.harness.models.scoring import format_prompt, score_options
 
     chat = loaded.chat_template if use_chat_template is None else use_chat_template
     texts = [format_prompt(loaded, q, True) if chat else q + "\nAnswer:" for q in prompts]

@@ -46,7 +46,14 @@ from ladder.granger.model_side import SURROGATE_KINDS
 from ladder.granger.serialize import MAX_DIGITS, ORDERS
 from ladder.granger.series import CONDITIONS, MIN_LENGTH, make_series
 
-__all__ = ["BUILTIN_GRIDS", "GridSpec", "load_grid", "parse_grid", "series_seed"]
+__all__ = [
+    "BUILTIN_GRIDS",
+    "GridSpec",
+    "load_grid",
+    "parse_grid",
+    "recorded_grid",
+    "series_seed",
+]
 
 BUILTIN_GRIDS: tuple[str, ...] = ("quick", "full")
 _REQUIRED = ("name", "conditions", "couplings", "lags", "lengths")
@@ -364,3 +371,18 @@ def load_grid(name_or_path: str | Path) -> GridSpec:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"grid {path}: not valid YAML ({first})") from None
     return parse_grid(data, source=str(path), sha256=hashlib.sha256(raw).hexdigest())
+
+
+def recorded_grid(data: Any, where: str = "granger.json") -> GridSpec:
+    """The grid a run recorded (the ``grid`` block of ``granger.json``), validated again.
+
+    Example:
+        >>> g = load_grid("quick")
+        >>> recorded_grid(g.to_dict()) == g
+        True
+    """
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}: the recorded grid is not a mapping of fields")
+    fields = {k: v for k, v in data.items() if k not in ("source", "sha256")}
+    source, sha = data.get("source"), data.get("sha256")
+    return parse_grid(fields, source=str(source or where), sha256=sha)

@@ -61,6 +61,7 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from ladder.granger.serialize import ORDERS, Scale, serialize
+from ladder.harness.models.scoring import span_logprobs
 
 if TYPE_CHECKING:
     from ladder.granger.series import Series
@@ -104,8 +105,6 @@ class HFScorer:
         self.n_tokens = 0
 
     def __call__(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[float]]:
-        from ladder.harness.models.scoring import span_logprobs
-
         kwargs: dict[str, Any] = {"progress": False}
         if self.max_batch_tokens is not None:
             kwargs["max_batch_tokens"] = self.max_batch_tokens

@@ -1,15 +1,17 @@
 """The Granger run loop: series -> statsmodels + TE_gauss + TE_M (+ verbal) -> run files.
 
-A run directory holds
+A run directory (its lifecycle is :class:`ladder.harness.rundir.RunDir`'s, shared with
+``ladder run``: one lock per run, records flushed as written) holds
 
-* ``series.jsonl`` — one record per series, appended (flushed and fsynced) as each is done;
+* ``series.jsonl`` — one record per series, appended (flushed at once, fsynced every few
+  seconds and at the end) as each is done;
 * ``granger.json`` — grid, model identity and fingerprint, settings, per-cell comparison
   table, summary, timing and ladder version; ``status`` is ``running`` until the last series
-  is written, then ``complete`` (``partial`` when ``limit`` stopped it early).
+  is written, then ``complete`` (``partial`` when ``limit`` or an interruption stopped it).
 
 ``resume=True`` keeps the records already on disk (a torn last line is cut), checks that the
-model, grid and settings are the same, and does the rest; nothing is done twice. The record
-keys are listed in :data:`RECORD_KEYS` and in ``docs/granger.md``.
+model, grid, settings and limit are the same, and does the rest; nothing is done twice. The
+record keys are listed in :data:`RECORD_KEYS` and in ``docs/granger.md``.
 
 Example (the stand-in predictor needs no language model)::
 
@@ -19,9 +21,6 @@ Example (the stand-in predictor needs no language model)::
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -33,25 +32,31 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from ladder.core.environment import VERSION, environment, git_commit
 from ladder.core.errors import GrangerRunError
-from ladder.core.io import read_jsonl, write_json
 from ladder.granger.classical import classical_verdicts, json_safe, select_lag
-from ladder.granger.compare import compare_cells, summarize_records, verbal_prompt
+from ladder.granger.compare import compare_cells, summarize_records, verbal_p_yes, verbal_prompt
 from ladder.granger.grid import GridSpec
 from ladder.granger.model_side import LinearGaussianScorer, Scorer, hf_scorer, model_te
 from ladder.granger.serialize import serialize
 from ladder.granger.series import Series, make_series
+from ladder.harness.models.loading import digest, load_model
+from ladder.harness.rundir import RunDir, keep_recorded, read_log
 
 __all__ = [
     "GRANGER_VERSION",
+    "HEADER_FILE",
+    "LOG_FILE",
     "ORACLE_NAME",
     "RECORD_KEYS",
     "Backend",
+    "check_resume",
     "make_backend",
+    "open_run",
     "probe_series",
     "read_records",
+    "resume_limit",
     "run_granger",
+    "run_in",
 ]
 
 GRANGER_VERSION = 1
@@ -140,8 +145,6 @@ class _CountingOracle(LinearGaussianScorer):
 def oracle_backend() -> Backend:
     """The in-context least-squares VAR (:class:`LinearGaussianScorer`); no words. Its
     "tokens" are characters (one token per character on the embedded tokenizers)."""
-    from ladder.harness.models.loading import digest
-
     counter = {"n": 0}
     fingerprint = digest("granger", ORACLE_NAME, f"v{GRANGER_VERSION}")
     return Backend(
@@ -167,8 +170,6 @@ def hf_backend(
     loaded: Any, max_batch_tokens: int | None = None, use_chat_template: bool | None = None
 ) -> Backend:
     """A loaded Hugging Face model: span log-probs for TE_M, Yes/No scores for words."""
-    from ladder.granger.compare import verbal_p_yes
-
     scorer = hf_scorer(loaded, max_batch_tokens=max_batch_tokens)
     counter = {"verbal": 0}
 
@@ -202,16 +203,27 @@ def make_backend(
     device: str = "cpu",
     dtype: str = "float32",
     max_batch_tokens: int | None = None,
+    gguf_file: str | None = None,
+    revision: str | None = None,
+    trust_remote_code: bool = False,
 ) -> Backend:
     """``"linear-oracle"`` -> :func:`oracle_backend`; anything else goes to
-    :func:`ladder.harness.models.loading.load_model` (``None``: the embedded SmolLM2)."""
+    :func:`ladder.harness.models.loading.load_model` (``None``: the embedded SmolLM2).
+
+    The load options are recorded in the backend's identity (``load``), so that a resumed
+    run can load the same model without being told again.
+    """
     if model == ORACLE_NAME:
         return oracle_backend()
-    from ladder.harness.models.loading import load_model
-
-    return hf_backend(
-        load_model(model, device=device, dtype=dtype), max_batch_tokens=max_batch_tokens
-    )
+    options: dict[str, Any] = {
+        "gguf_file": gguf_file,
+        "dtype": dtype,
+        "revision": revision,
+        "trust_remote_code": trust_remote_code,
+    }
+    backend = hf_backend(load_model(model, device=device, **options), max_batch_tokens)
+    backend.identity["load"] = {"model": model, **options}
+    return backend
 
 
 # --------------------------------------------------------------------------- one series
@@ -309,13 +321,37 @@ def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dic
 
 # --------------------------------------------------------------------------- run files
 
+HEADER_FILE = "granger.json"
+LOG_FILE = "series.jsonl"
+
 
 def read_records(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
-    """Records of ``series.jsonl``; a torn last line is dropped (and cut if ``repair``).
+    """Records of ``series.jsonl``; a torn last line is dropped (and cut if ``repair``),
+    repeated ids are dropped with a warning.
 
     A corrupt line anywhere else raises :class:`GrangerRunError`.
     """
-    return read_jsonl(path, repair, GrangerRunError)
+    return read_log(path, GrangerRunError, repair)
+
+
+def open_run(out_dir: str | Path, resume: bool = False) -> RunDir:
+    """Create (or, with ``resume``, reopen) and lock the run directory ``out_dir``.
+
+    Nothing is loaded: call it before loading a model, so a bad ``--out`` or ``--resume``
+    is refused at once. Use the result as a context manager and pass it to :func:`run_in`.
+    """
+    if resume:
+        return RunDir.resume(
+            out_dir,
+            HEADER_FILE,
+            LOG_FILE,
+            option="--resume --out",
+            error=GrangerRunError,
+            allow_nan=False,
+        )
+    return RunDir.create(
+        out_dir, HEADER_FILE, LOG_FILE, option="--out", error=GrangerRunError, allow_nan=False
+    )
 
 
 def _settings(grid: GridSpec) -> dict[str, Any]:
@@ -332,34 +368,41 @@ def _settings(grid: GridSpec) -> dict[str, Any]:
     }
 
 
-def _check_resume(
-    previous: dict[str, Any],
-    backend: Backend,
-    grid: GridSpec,
-    settings: dict[str, Any],
-    out_dir: Path,
+def check_resume(
+    previous: dict[str, Any], grid: GridSpec, where: Path, fingerprint: str | None = None
 ) -> None:
-    if previous.get("model", {}).get("fingerprint") != backend.fingerprint:
+    """Refuse to resume the run recorded in ``previous`` with another grid, other settings
+    or (when ``fingerprint`` is given) another model."""
+    model = previous.get("model") or {}
+    if fingerprint is not None and model.get("fingerprint") != fingerprint:
         raise GrangerRunError(
-            f"{out_dir}: the run was made with model {previous.get('model', {}).get('name')!r}"
-            f"; resume it with that model"
+            f"{where}: the run was made with model {model.get('name')!r}; resume it with that model"
         )
     old_grid = dict(previous.get("grid") or {})
-    new_grid = grid.to_dict()
+    new_grid = json_safe(grid.to_dict())
     for key in ("source", "sha256", "description"):
         old_grid.pop(key, None)
         new_grid.pop(key, None)
-    if old_grid != json_safe(new_grid):
+    if old_grid != new_grid:
         raise GrangerRunError(
-            f"{out_dir}: the grid differs from the run's grid "
-            f"{previous.get('grid', {}).get('name')!r}; resume with the same "
-            f"grid"
+            f"{where}: the grid differs from the run's grid "
+            f"{(previous.get('grid') or {}).get('name')!r}; resume with the same grid"
         )
-    if previous.get("settings") != settings:
+    if previous.get("settings") != _settings(grid):
         raise GrangerRunError(
-            f"{out_dir}: settings differ from the run's "
-            f"({previous.get('settings')}); resume with the same options"
+            f"{where}: settings differ from the run's ({previous.get('settings')}); "
+            "resume with the same options"
         )
+
+
+def resume_limit(previous: dict[str, Any], limit: int | None, where: Path) -> int | None:
+    """The resumed run's limit: the recorded one; an explicit different one is refused."""
+    return keep_recorded("--limit", previous.get("limit"), limit, where, GrangerRunError)
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
+        raise GrangerRunError(f"limit must be a positive integer, got {limit!r}")
 
 
 def run_granger(
@@ -376,52 +419,58 @@ def run_granger(
 
     Returns the content of ``granger.json``. Raises :class:`GrangerRunError` when
     ``out_dir`` already holds a run and ``resume`` is false, when there is nothing to
-    resume, or when the model, grid or settings differ from the run being resumed.
+    resume, when another process holds the run, or when the model, grid, settings or
+    limit differ from the run being resumed (a resumed run keeps its recorded limit).
     """
+    _check_limit(limit)
+    with open_run(out_dir, resume) as rd:
+        return run_in(rd, backend, grid, limit=limit, progress=progress, command=command)
 
-    if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
-        raise GrangerRunError(f"limit must be a positive integer, got {limit!r}")
-    out_dir = Path(out_dir)
-    json_path = out_dir / "granger.json"
-    records_path = out_dir / "series.jsonl"
-    settings = _settings(grid)
-    previous = None
-    if resume:
-        if not json_path.is_file():
-            raise GrangerRunError(f"{out_dir}: no granger.json; not a Granger run to resume")
-        previous = json.loads(json_path.read_text())
-        _check_resume(previous, backend, grid, settings, out_dir)
-    elif json_path.exists() or records_path.exists():
-        raise GrangerRunError(
-            f"{out_dir}: already holds a Granger run; resume it (--resume) or choose another --out"
-        )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plan = grid.plan()
-    if limit is not None:
-        plan = plan[: int(limit)]
-    planned = {e["id"] for e in plan}
-    done = {r["id"]: r for r in read_records(records_path, repair=True)} if resume else {}
-    todo = [e for e in plan if e["id"] not in done]
-    started = previous["started"] if previous else _dt.datetime.now(_dt.UTC).isoformat()
-    results: dict[str, Any] = {
+
+def _header(backend: Backend, grid: GridSpec, limit: int | None) -> dict[str, Any]:
+    """granger.json before the results (lifecycle keys are placeholders RunDir.start fills)."""
+    return {
         "granger_version": GRANGER_VERSION,
-        "status": "running",
-        "started": started,
+        "status": None,
+        "started": None,
         "finished": None,
-        "ladder": {"version": VERSION, "git_commit": git_commit()},
-        "command": command,
+        "ladder": None,
+        "command": None,
         "model": backend.identity,
         "grid": json_safe(grid.to_dict()),
-        "settings": settings,
+        "settings": _settings(grid),
         "n_planned": len(grid.plan()),
         "limit": limit,
-        "environment": environment(),
+        "environment": None,
         "timing": None,
         "cells": None,
         "summary": None,
         "record_keys": RECORD_KEYS,
     }
-    write_json(json_path, results)
+
+
+def run_in(
+    rd: RunDir,
+    backend: Backend,
+    grid: GridSpec,
+    *,
+    limit: int | None = None,
+    progress: bool = True,
+    command: str | None = None,
+) -> dict[str, Any]:
+    """Run the Granger probes in the open run directory ``rd`` (see :func:`open_run`).
+
+    On resume the run's grid, settings, model and limit are checked first, and the series
+    already in ``series.jsonl`` are kept. Returns the final ``granger.json``.
+    """
+    _check_limit(limit)
+    if rd.previous is not None:
+        check_resume(rd.previous, grid, rd.path, fingerprint=backend.fingerprint)
+        limit = resume_limit(rd.previous, limit, rd.path)
+    plan = grid.plan()[:limit] if limit is not None else grid.plan()
+    done = {r["id"] for r in rd.done}
+    todo = [e for e in plan if e["id"] not in done]
+    rd.start(_header(backend, grid, limit), command=command)
     bar = tqdm(
         total=len(plan),
         initial=len(plan) - len(todo),
@@ -431,35 +480,37 @@ def run_granger(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    run_seconds = 0.0
-    run_tokens = 0
-    with records_path.open("a", encoding="utf-8") as out, closing(bar):
+    session = {"seconds": 0.0, "tokens": 0}
+    with closing(bar):
         for entry in todo:
             record = probe_series(backend, grid, entry)
-            run_seconds += record["seconds"]
-            run_tokens += record["tokens"]
-            out.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+            session["seconds"] += record["seconds"]
+            session["tokens"] += record["tokens"]
+            rd.append([record])
             bar.update(1)
-    records = read_records(records_path)
-    by_id = {r["id"]: r for r in records}
+    return _finish(rd, grid, plan, session)
+
+
+def _finish(
+    rd: RunDir, grid: GridSpec, plan: list[dict[str, Any]], session: dict[str, float]
+) -> dict[str, Any]:
+    """Compare and summarize every record on disk; write the final granger.json."""
+    by_id = {r["id"]: r for r in rd.records()}
     ordered = [by_id[e["id"]] for e in grid.plan() if e["id"] in by_id]
-    everything_done = len(ordered) == len(grid.plan())
+    planned = {e["id"] for e in plan}
     total_seconds = sum(r.get("seconds") or 0.0 for r in ordered)
     total_tokens = sum(r.get("tokens") or 0 for r in ordered)
-    results["status"] = "complete" if everything_done else "partial"
-    results["finished"] = _dt.datetime.now(_dt.UTC).isoformat()
-    results["n_done"] = len(ordered)
-    results["n_in_limit"] = sum(1 for r in ordered if r["id"] in planned)
-    results["timing"] = {
-        "series_seconds": total_seconds,
-        "tokens": total_tokens,
-        "tokens_per_second": total_tokens / total_seconds if total_seconds > 0 else None,
-        "this_session_seconds": run_seconds,
-        "this_session_tokens": run_tokens,
+    updates = {
+        "n_done": len(ordered),
+        "n_in_limit": sum(1 for r in ordered if r["id"] in planned),
+        "timing": {
+            "series_seconds": total_seconds,
+            "tokens": total_tokens,
+            "tokens_per_second": total_tokens / total_seconds if total_seconds > 0 else None,
+            "this_session_seconds": session["seconds"],
+            "this_session_tokens": session["tokens"],
+        },
+        "cells": compare_cells(ordered),
+        "summary": summarize_records(ordered),
     }
-    results["cells"] = compare_cells(ordered)
-    results["summary"] = summarize_records(ordered)
-    write_json(json_path, json_safe(results))
-    return results
+    return rd.finish(json_safe(updates), complete=len(ordered) == len(grid.plan()))
