@@ -39,13 +39,27 @@ MODEL_RIGHT = {1: 32, 2: 22, 3: 18}
 ASSOC_RIGHT = {1: 40, 2: 30, 3: 28}
 VERBS = ("commonsense", "anticommonsense", "nonsense", "symbolic")
 QTYPE = {1: "correlation", 2: "ate", 3: "ett"}
+SCM_XY = {
+    "variables": [
+        {"name": "X", "parents": [], "cpt": [0.5]},
+        {"name": "Y", "parents": ["X"], "cpt": [0.2, 0.7]},
+    ]
+}
 
 
 def make_items(per_rung: int = PER_RUNG, task: str = "synthetic") -> list[dict[str, Any]]:
-    """Items with every contract field; answers alternate yes/no within a rung."""
+    """Items with every contract field; answers alternate yes/no within a rung.
+
+    The association answer is right exactly where the association-oracle run of
+    :func:`write_suite` is (``pattern(items, ASSOC_RIGHT, shift=5)``); the samples written by
+    :func:`write_run` do not carry it, so reports take it from ``items.jsonl``.
+    """
     items = []
+    flip = {"yes": "no", "no": "yes"}
     for rung in (1, 2, 3):
         for k in range(per_rung):
+            answer = "yes" if k % 2 == 0 else "no"
+            assoc_right = (k - 5) % PER_RUNG < ASSOC_RIGHT[rung]
             items.append(
                 {
                     "id": hashlib.sha256(f"{task}-{rung}-{k}".encode()).hexdigest()[:16],
@@ -53,15 +67,17 @@ def make_items(per_rung: int = PER_RUNG, task: str = "synthetic") -> list[dict[s
                     "rung": rung,
                     "graph_family": ("chain", "confounding")[k % 2],
                     "verbalization": VERBS[k % 4],
-                    "scm": {"variables": []},
-                    "query": {"type": QTYPE[rung]},
+                    "scm": SCM_XY,
+                    "query": {"type": QTYPE[rung], "treatment": "X", "outcome": "Y"},
                     "query_type": QTYPE[rung],
                     "truth": 0.3,
-                    "answer": "yes" if k % 2 == 0 else "no",
+                    "answer": answer,
                     "prompt": f"q{k}",
                     "seed": 0,
                     "n_nodes": 3 if k < per_rung // 2 else 4,
                     "evidence": "probabilities",
+                    "association_answer": answer if assoc_right else flip[answer],
+                    "discordant": not assoc_right,
                 }
             )
     return items
@@ -299,8 +315,9 @@ def test_ladder_gap_from_sibling_runs(quick):
     assert "Rung 2: the ladder gap is 0.250 (truth oracle 1.000 − association oracle 0.750)" in text
     assert f"sits at {(0.55 - 0.75) / 0.25:.2f} of it" in text
     assert "association-oracle — run" in text or "association-oracle, truth-oracle — run" in text
-    # random / always-yes have no runs: computation from the dummy items fails and says so
-    assert "random" in text
+    # random / always-yes have no runs: the report says how to make them
+    assert "No run of random, always-yes on these items was found" in text
+    assert "ladder run --model always-yes --items" in text
 
 
 def test_gap_items_sentence(quick):
@@ -439,8 +456,19 @@ def test_granger_tolerates_other_shapes(tmp_path):
     assert "unreadable" in "\n".join(rep.granger_section(folder / "granger.json"))
 
 
-def test_baselines_computed_in_process(tmp_path):
-    """Without sibling runs the four baselines come from the run's own items."""
+def _commands(markdown: str) -> list[str]:
+    """The shell commands of the report's ```sh block."""
+    lines = markdown.splitlines()
+    start = lines.index("```sh") + 1
+    return lines[start : lines.index("```", start)]
+
+
+def test_without_baseline_runs_the_report_says_which_to_make(tmp_path, capsys):
+    """No baseline is computed in-process: the report names the runs to make, with
+    commands that work; once made, the report finds them and uses them."""
+    import shlex
+
+    from ladder import cli
     from ladder.generation.generate import dumps, generate_items
     from ladder.generation.specs import load_suite
     from ladder.harness.predictors import BASELINES
@@ -454,7 +482,30 @@ def test_baselines_computed_in_process(tmp_path):
     (run / "results.json").write_text(json.dumps(meta))
     report = build_report(run, figures=False)
     assert not any("sha256" in w for w in report.warnings)
-    assert "computed in-process from this run's items.jsonl" in report.markdown
+    assert "computed in-process" not in report.markdown and "gap" not in report.data
+    assert "No baseline is available, so the ladder gap cannot be computed." in report.markdown
+    commands = _commands(report.markdown)
+    names = ["random", "always-yes", "association-oracle", "truth-oracle"]
+    assert commands == [
+        shlex.join(
+            ["ladder", "run", "--model", name, "--items", str(run / "items.jsonl"),
+             "--run-dir", str(tmp_path / name / run.name)]
+        )
+        for name in names
+    ]  # fmt: skip
+    # the rest of the report is there: headline, slices, discordant items (from the items)
+    assert report.data["overall"]["n"] == 24 and "query_type" in report.data
+    discordant = [i["id"] for i in items if i["discordant"]]
+    assert discordant and report.data["gap_items"]["wrong"]["n"] == len(discordant)
+    assert cli.main(["report", str(run), "--no-figures"]) == 0
+    assert "ladder report: note: no run of random, always-yes, association-oracle, " in (
+        capsys.readouterr().err
+    )
+    for command in commands:
+        assert cli.main([*shlex.split(command)[1:], "--quiet"]) == 0
+    capsys.readouterr()
+    report = build_report(run, figures=False)
+    assert "```sh" not in report.markdown
     preds = BASELINES["association-oracle"].predict(items)
     for rung in ("1", "2", "3"):
         idx = [k for k, i in enumerate(items) if str(i["rung"]) == rung]
@@ -476,7 +527,8 @@ def test_baselines_option_and_other_hash_ignored(tmp_path):
     assert report.data["gap"]["2"]["truth"] == pytest.approx(1.0)
     assert report.data["gap"]["2"]["association"] is None  # other hash: not used
     assert "association-oracle/20260101T000000Z ignored: its items" in report.markdown
-    assert "baseline association-oracle could not be computed" in report.markdown
+    assert "No run of random, always-yes, association-oracle on these items" in report.markdown
+    assert "ladder run --model association-oracle --items" in report.markdown
     assert "the ladder gap cannot be computed" in report.markdown
 
 

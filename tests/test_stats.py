@@ -91,3 +91,49 @@ def test_format_p():
     assert stats.format_p(0.04996) == "p = 0.04996"
     assert stats.format_p(0.2) == "p = 0.2"
     assert stats.p_cell(0.0001) == "< 0.001"
+
+
+def _mann_whitney_by_hand(pos: list[float], neg: list[float]) -> float:
+    """P(pos > neg) + ½ P(tie), over all pairs, by counting."""
+    return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+
+
+@pytest.mark.parametrize(
+    ("pos", "neg", "expected"),
+    [
+        ([0.9, 0.8, 0.4], [0.5, 0.3], 5 / 6),  # 5 of 6 pairs ordered
+        ([1.0, 2.0], [0.0, 2.0], 0.625),  # pairs: 1 > 0, 1 < 2, 2 > 0, 2 = 2: 2.5 / 4
+        ([3.0, 3.0], [3.0], 0.5),  # all tied
+        ([0.1], [0.2, 0.3], 0.0),
+        ([5, 4, 4, 1], [4, 2, 2], 8 / 12),  # 5: 3 wins; each 4: a tie and 2 wins; 1: none
+    ],
+)
+def test_roc_auc_known_values_one_implementation(pos, neg, expected):
+    """core.stats and granger.compare give the hand-counted Mann–Whitney value."""
+    from ladder.granger import compare
+
+    assert _mann_whitney_by_hand(pos, neg) == pytest.approx(expected)
+    labels = [True] * len(pos) + [False] * len(neg)
+    assert stats.roc_auc(pos + neg, labels) == pytest.approx(expected, abs=1e-15)
+    assert compare.roc_auc(pos, neg) == pytest.approx(expected, abs=1e-15)
+
+
+def test_roc_auc_matches_pairwise_counting_with_many_ties():
+    rng = np.random.default_rng(7)
+    scores = rng.integers(0, 6, 400).astype(float)  # heavy ties
+    labels = rng.random(400) < 0.3
+    pos = [s for s, y in zip(scores, labels, strict=True) if y]
+    neg = [s for s, y in zip(scores, labels, strict=True) if not y]
+    assert stats.roc_auc(scores, labels) == pytest.approx(_mann_whitney_by_hand(pos, neg))
+
+
+def test_compare_roc_auc_none_on_degenerate_input():
+    from ladder.granger import compare
+
+    assert compare.roc_auc([], [0.1]) is None
+    assert compare.roc_auc([0.3, None, float("nan")], [None]) is None
+    assert compare.roc_auc([0.3, None, float("nan")], [0.1]) == 1.0  # None and NaN dropped
+    with pytest.raises(ValueError):
+        stats.roc_auc([0.3], [True])
+    with pytest.raises(ValueError):
+        stats.roc_auc([float("nan"), 0.1], [True, False])

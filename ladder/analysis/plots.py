@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ladder.core.errors import PlotBackendError
 
 __all__ = [
@@ -126,8 +128,6 @@ def heatmap(
     ylabel: str,
 ) -> Path:
     """An accuracy matrix, each cell annotated with accuracy and n (empty cells grey)."""
-    import numpy as np
-
     data = np.array(values, dtype=float)
     fig = _new_figure(1.2 + 1.05 * max(3, len(col_labels)), 1.0 + 0.42 * max(3, len(row_labels)))
     ax = fig.add_subplot()

@@ -1,7 +1,8 @@
 """``ladder leaderboard``: rank runs made on the same items (markdown and CSV).
 
 Bad input raises a :class:`ladder.core.errors.LeaderboardError`, printed by the CLI as one
-line (exit status 2). Warnings go to stderr, one line each.
+line (exit status 2). Warnings go to stderr, one line each: among them, one per run
+directory left out because its results.json is missing or corrupt.
 """
 
 from __future__ import annotations

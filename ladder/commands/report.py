@@ -10,7 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ladder.analysis.report import command_line, write_report
+from ladder.analysis.report import write_report
+from ladder.core.environment import command_line
 
 __all__ = ["HELP", "NAME", "configure", "run"]
 
@@ -27,9 +28,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="DIR",
-        help="baseline run directories (or folders of runs) on the same items; "
-        "default: sibling runs with the same item hash, else computed "
-        "in-process from the run's items.jsonl",
+        help="baseline runs (random, always-yes, association-oracle, truth-oracle) on the "
+        "same items, as run directories or folders of runs; default: sibling runs with the "
+        "same item hash. Nothing is computed in-process: for each baseline without a run the "
+        "report prints the `ladder run --model NAME --items ... --run-dir ...` command that "
+        "makes it, and writes everything else",
     )
     parser.add_argument(
         "--out",
@@ -61,5 +64,12 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in report.warnings:
         print(f"ladder report: warning: {warning}", file=sys.stderr)
+    missing = report.data.get("missing_baselines")
+    if missing:
+        print(
+            f"ladder report: note: no run of {', '.join(missing['names'])} on these items; "
+            f"{report.path} lists the `ladder run` commands that make them",
+            file=sys.stderr,
+        )
     print(f"wrote {report.path} and {len(report.figures)} figure(s)")
     return 0

@@ -1,0 +1,95 @@
+"""Leaderboard records and the test between two runs: :class:`Entry`, :class:`Leaderboard`,
+:func:`compare_runs` (McNemar on shared items, else an unpaired z-test)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ladder.analysis.runfiles import Run
+from ladder.core import stats
+
+__all__ = ["Entry", "Leaderboard", "Test", "compare_runs", "labels", "test_text"]
+
+Test = stats.McNemarResult | stats.UnpairedResult
+
+
+@dataclass
+class Entry:
+    """One ranked run."""
+
+    run: Run
+    label: str
+    overall: dict[str, Any]
+    rungs: dict[str, dict[str, Any]]
+    gap_closed: float | None
+    gap_rungs: list[str]
+    rank: int = 0
+    vs_next: Test | None = None
+
+    @property
+    def lead_significant(self) -> bool | None:
+        """Whether this row's lead over the next row is significant (None for the last)."""
+        return None if self.vs_next is None else self.vs_next.significant
+
+
+@dataclass
+class Leaderboard:
+    """A ranked table of runs, its headline and the rendered markdown and CSV."""
+
+    entries: list[Entry]
+    rungs: list[str]
+    paired: bool
+    items_sha256: str | None
+    warnings: list[str] = field(default_factory=list)
+    headline: str = ""
+    markdown: str = ""
+    csv: str = ""
+
+
+def _correct(run: Run, rung: str | None) -> dict[str, bool]:
+    return {
+        s["id"]: bool(s["correct"])
+        for s in run.samples
+        if rung is None or str(s.get("rung")) == rung
+    }
+
+
+def compare_runs(a: Run, b: Run, paired: bool, rung: str | None = None) -> Test | None:
+    """McNemar on the items both scored (paired), else a two-proportion z-test; None if
+    there is nothing to compare. ``rung`` restricts both runs to that rung's items."""
+    ca, cb = _correct(a, rung), _correct(b, rung)
+    if paired:
+        common = [i for i in ca if i in cb]
+        if not common:
+            return None
+        return stats.mcnemar_test([ca[i] for i in common], [cb[i] for i in common])
+    if not ca or not cb:
+        return None
+    return stats.two_proportion_test(sum(ca.values()), len(ca), sum(cb.values()), len(cb))
+
+
+def test_text(test: Test | None) -> str:
+    """A test's verdict in words, with its p-value (and discordant counts for McNemar).
+
+    >>> test_text(stats.mcnemar_test([True] * 3, [False] * 3))
+    'not significant: McNemar exact binomial test, p = 0.25; 3 vs 0 discordant items'
+    """
+    if test is None:
+        return "no common items to test"
+    verdict = "significant" if test.significant else "not significant"
+    detail = (
+        f"; {test.b} vs {test.c} discordant items" if isinstance(test, stats.McNemarResult) else ""
+    )
+    return f"{verdict}: {test.name}, {stats.format_p(test.p_value)}{detail}"
+
+
+def labels(runs: Sequence[Run]) -> list[str]:
+    """Row labels: the model name (``(baseline)`` marked), with the run directory's name
+    added where two runs share a name."""
+    names = [r.name + (" (baseline)" if r.is_baseline else "") for r in runs]
+    return [
+        n if names.count(n) == 1 else f"{n} [{r.path.name}]"
+        for n, r in zip(names, runs, strict=True)
+    ]

@@ -1,0 +1,207 @@
+"""Against the baselines: the ladder gap per rung, and accuracy where association misleads.
+
+*Ladder gap* = truth-oracle accuracy − association-oracle accuracy on the same items; the
+model's *position* in it is ``(model − association) / (truth − association)``
+(:func:`ladder.core.stats.gap_position`). Baseline accuracies come from baseline runs only
+(:mod:`ladder.analysis.baselines`); missing runs are named with the commands that make them.
+
+The items where association misleads are the samples' ``discordant`` items (written at
+generation), so that comparison needs no baseline run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ladder.analysis.baselines import ASSOC, BASELINE_NAMES, TRUTH, BaselineSet
+from ladder.analysis.markdown import ci, markdown_table, num
+from ladder.analysis.sections.context import ReportContext
+from ladder.analysis.slicing import groups, ids
+from ladder.core import stats
+from ladder.harness.metrics import summarize
+
+__all__ = ["baselines_section", "discordant_lines", "missing_lines", "position_words"]
+
+
+def position_words(pos: float) -> str:
+    """Where a gap position falls, in words.
+
+    >>> position_words(-0.3), position_words(0.25)
+    ('below the association oracle (a perfect rung-1 reasoner does better)', \
+'past the association oracle, closing 25% of the gap')
+    """
+    if pos < 0:
+        return "below the association oracle (a perfect rung-1 reasoner does better)"
+    if pos >= 1:
+        return "at or beyond the truth oracle"
+    return f"past the association oracle, closing {pos:.0%} of the gap"
+
+
+def _source_lines(base: BaselineSet) -> list[str]:
+    lines: list[str] = []
+    if base.sources:
+        by_source: dict[str, list[str]] = {}
+        for name, source in base.sources.items():
+            by_source.setdefault(source, []).append(name)
+        lines.append(
+            "Baselines: "
+            + "; ".join(f"{', '.join(names)} — {source}" for source, names in by_source.items())
+            + "."
+        )
+    for note in base.warnings:
+        lines += ["", f"> **Note:** {note}"]
+    return lines
+
+
+def missing_lines(base: BaselineSet) -> list[str]:
+    """What to run when baseline runs are missing (nothing when none is)."""
+    if not base.missing:
+        return []
+    return [
+        "",
+        f"No run of {', '.join(base.missing)} on these items was found. Baselines are "
+        "runs like any other (no model is loaded; seconds each); make them with",
+        "",
+        "```sh",
+        *base.commands,
+        "```",
+        "",
+        "then build this report again (it finds runs beside this one, or pass them with "
+        "`--baselines`).",
+    ]
+
+
+def _gap_numbers(group: Sequence[Mapping[str, Any]], base: BaselineSet) -> dict[str, Any]:
+    names = [n for n in BASELINE_NAMES if n in base.samples]
+    model_acc = summarize(group)["accuracy"]
+    accs = {n: base.accuracy(n, ids(group)) for n in names}
+    a, t = accs.get(ASSOC), accs.get(TRUTH)
+    gap = pos = None
+    if a is not None and t is not None:
+        gap, pos = t - a, stats.gap_position(model_acc, a, t)
+    return {"model": model_acc, "association": a, "truth": t, "gap": gap, "position": pos, **accs}
+
+
+def _gap_sentence(rung: str, g: Mapping[str, Any]) -> str:
+    a, t, gap, pos = g["association"], g["truth"], g["gap"], g["position"]
+    if pos is None:
+        return (
+            f"Rung {rung}: the ladder gap is ~0 (truth oracle {num(t)} − association "
+            f"oracle {num(a)} = {num(gap)} < {stats.MIN_GAP}): association alone answers "
+            "these items, so this rung cannot tell causal from associational reasoning."
+        )
+    return (
+        f"Rung {rung}: the ladder gap is {num(gap)} (truth oracle {num(t)} − "
+        f"association oracle {num(a)}); the model ({num(g['model'])}) sits at "
+        f"{num(pos, 2)} of it — {position_words(pos)}."
+    )
+
+
+def _gap_table(ctx: ReportContext) -> list[str]:
+    names = [n for n in BASELINE_NAMES if n in ctx.base.samples]
+    by_rung = {**groups(ctx.run.samples, "rung"), "all": list(ctx.run.samples)}
+    rows, gaps, sentences = [], {}, []
+    for rung, group in by_rung.items():
+        g = gaps[rung] = _gap_numbers(group, ctx.base)
+        if g["gap"] is None:
+            pos_text = "n/a"
+        else:
+            pos_text = "gap ~0" if g["position"] is None else num(g["position"], 2)
+        rows.append(
+            [
+                rung,
+                len(group),
+                num(g["model"]),
+                *[num(g[n]) for n in names],
+                num(g["gap"]),
+                pos_text,
+            ]
+        )
+        if rung != "all" and g["gap"] is not None:
+            sentences.append(_gap_sentence(rung, g))
+    ctx.data["gap"] = gaps
+    headers = ["rung", "items", "model", *names, "ladder gap", "model's position in gap"]
+    return [
+        "",
+        *markdown_table(headers, rows, "rrr" + "r" * len(names) + "rr"),
+        "",
+        "*Ladder gap* = truth-oracle accuracy − association-oracle accuracy; "
+        "*position* = (model − association) / (truth − association): 0 is a perfect "
+        "rung-1 reasoner, 1 is the truth, negative is below the association oracle "
+        f"(not defined when the gap is under {stats.MIN_GAP}).",
+        "",
+        *[f"- {s}" for s in sentences],
+    ]
+
+
+def baselines_section(ctx: ReportContext) -> list[str]:
+    """``## Against the baselines``: sources, the gap table, missing runs, discordant items."""
+    base = ctx.base
+    lines = ["## Against the baselines (same items)", "", *_source_lines(base)]
+    if not base.samples:
+        lines += ["", "No baseline is available, so the ladder gap cannot be computed."]
+    else:
+        if ASSOC not in base.samples or TRUTH not in base.samples:
+            lines += [
+                "",
+                "Without both the association oracle and the truth oracle the ladder gap "
+                "cannot be computed.",
+            ]
+        lines += _gap_table(ctx)
+    if base.missing:
+        ctx.data["missing_baselines"] = {"names": base.missing, "commands": base.commands}
+    return [*lines, *missing_lines(base), *discordant_lines(ctx)]
+
+
+def _discordant_test(w: Mapping[str, Any], r: Mapping[str, Any]) -> tuple[float, str]:
+    test = stats.two_proportion_test(w["correct"], w["n"], r["correct"], r["n"])
+    if test.significant and w["accuracy"] < r["accuracy"]:
+        verdict = (
+            "significant: the model fails where association misleads, the "
+            "signature of associational reasoning"
+        )
+    elif test.significant:
+        verdict = "significant: the model does better where association misleads"
+    else:
+        verdict = "not significant: no sign that the model's errors follow association"
+    text = (
+        f" Difference: {test.name}, z = {test.statistic:.2f}, "
+        f"{stats.format_p(test.p_value)} — {verdict}."
+    )
+    return test.p_value, text
+
+
+def discordant_lines(ctx: ReportContext) -> list[str]:
+    """Model accuracy where the association answer is wrong (``discordant``) vs right."""
+    known = [s for s in ctx.run.samples if isinstance(s.get("discordant"), bool)]
+    if not known:
+        return [
+            "",
+            "The samples and items carry no `discordant` field, so the items where the "
+            "association answer is wrong cannot be told apart.",
+        ]
+    wrong = [s for s in known if s["discordant"]]
+    right = [s for s in known if not s["discordant"]]
+    lines = []
+    if len(known) < len(ctx.run.samples):
+        lines += ["", f"{len(ctx.run.samples) - len(known)} samples carry no `discordant` field."]
+    if not wrong:
+        return [
+            *lines,
+            "",
+            "The association oracle answers every scored item correctly: no item here "
+            "separates causal from associational reasoning.",
+        ]
+    w, r = summarize(wrong), summarize(right)
+    ctx.data["gap_items"] = {"wrong": w, "right": r}
+    text = (
+        f"On the {w['n']} items where the association answer is wrong, the model is right "
+        f"on {w['correct']} ({num(w['accuracy'])} {ci(w['ci_low'], w['ci_high'])}); "
+        f"on the {r['n']} where it is right, the model scores {num(r['accuracy'])}. "
+        "A purely associational reasoner would score 0 and 1 there."
+    )
+    if r["n"]:
+        ctx.data["gap_items"]["p_value"], more = _discordant_test(w, r)
+        text += more
+    return [*lines, "", text]
