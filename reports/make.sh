@@ -16,6 +16,11 @@ for model in truth-oracle association-oracle always-yes random smollm2-135m-inst
   else
     ladder run --model "$model" --items "$OUT/items.jsonl" --run-dir "$dir" --quiet
   fi
+  # `ladder run --items` copies the item file into the run directory; the committed runs
+  # share one file instead, so swap an identical copy for a relative link (git stores it).
+  if [ ! -L "$dir/items.jsonl" ] && cmp -s "$OUT/items.jsonl" "$dir/items.jsonl"; then
+    ln -sfn ../../items.jsonl "$dir/items.jsonl"
+  fi
 done
 # The Granger probes of the default model sit in its run directory, so its report has them.
 ladder granger --grid quick --out "$OUT/runs/smollm2-135m-instruct" --resume

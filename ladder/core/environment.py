@@ -7,13 +7,16 @@ True
 from __future__ import annotations
 
 import platform
+import shlex
 import subprocess
 import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["VERSION", "environment", "git_commit"]
+import numpy
+
+__all__ = ["VERSION", "command_line", "environment", "git_commit"]
 
 VERSION = "0.1.0"
 
@@ -46,9 +49,7 @@ def git_commit() -> str | None:
 
 
 def environment() -> dict[str, Any]:
-    """Versions of Python, the platform, ladder and the numeric libraries already imported."""
-    import numpy  # always present; the others are recorded only when a run loaded them
-
+    """Versions of Python, the platform, ladder, numpy and the libraries a run has imported."""
     env: dict[str, Any] = {
         "ladder": VERSION,
         "git_commit": git_commit(),
@@ -61,3 +62,12 @@ def environment() -> dict[str, Any]:
         if mod is not None:
             env[module] = getattr(mod, "__version__", None)
     return env
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command as a user would retype it: ``ladder`` and the arguments, shell-quoted.
+
+    >>> command_line(["run", "--model", "my model"])
+    "ladder run --model 'my model'"
+    """
+    return shlex.join(["ladder", *(sys.argv[1:] if argv is None else argv)])
