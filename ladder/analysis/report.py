@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from ladder.analysis.baselines import BASELINE_NAMES, BaselineSet, baselines_for, find_baseline_runs
 from ladder.analysis.markdown import assemble, markdown_table, warning_lines
@@ -52,6 +52,7 @@ __all__ = [
     "BaselineSet",
     "Report",
     "ReportError",
+    "ReportOptions",
     "Run",
     "baselines_for",
     "build_report",
@@ -73,6 +74,16 @@ class Report:
     warnings: list[str]
     data: dict[str, Any]
     path: Path | None = None
+
+
+class ReportOptions(TypedDict, total=False):
+    """The keyword options of :func:`build_report`, which :func:`write_report` passes on."""
+
+    baselines: Sequence[str | Path]
+    out: str | Path | None
+    granger: str | Path | None
+    figures: bool
+    command: str | None
 
 
 def _granger_path(run: Run, granger: str | Path | None) -> Path:
@@ -132,20 +143,10 @@ def build_report(
     return Report(assemble([head, *sections]), ctx.figures, warnings_, ctx.data, out_path)
 
 
-def write_report(
-    run_dir: str | Path,
-    *,
-    baselines: Sequence[str | Path] = (),
-    out: str | Path | None = None,
-    granger: str | Path | None = None,
-    figures: bool = True,
-    command: str | None = None,
-) -> Report:
-    """Build the report and write its markdown atomically (figures are written while
-    building)."""
-    report = build_report(
-        run_dir, baselines=baselines, out=out, granger=granger, figures=figures, command=command
-    )
+def write_report(run_dir: str | Path, **options: Unpack[ReportOptions]) -> Report:
+    """Build the report (:func:`build_report`, same keyword options) and write its markdown
+    atomically (figures are written while building)."""
+    report = build_report(run_dir, **options)
     assert report.path is not None  # build_report always sets it
     try:
         report.path.parent.mkdir(parents=True, exist_ok=True)

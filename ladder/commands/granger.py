@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ladder.commands._arguments import add_model_arguments
 from ladder.core.errors import UsageError
 from ladder.core.io import slugify
 from ladder.granger.grid import GridSpec, load_grid, recorded_grid
@@ -48,36 +49,11 @@ HELP = (
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the ``ladder granger`` options to ``parser``."""
     m = parser.add_argument_group("model")
-    m.add_argument(
-        "--model",
-        default=None,
-        help="hub id, local folder, .gguf file, embedded name, or "
+    add_model_arguments(
+        m,
+        model_help="hub id, local folder, .gguf file, embedded name, or "
         "'linear-oracle' (the stand-in predictor); default: the embedded "
         "SmolLM2-135M-Instruct (on --resume: the run's own model)",
-    )
-    m.add_argument(
-        "--gguf-file",
-        default=None,
-        help="GGUF file name inside --model's folder, or a path to a .gguf file",
-    )
-    m.add_argument(
-        "--dtype",
-        default=None,
-        choices=["float32", "bfloat16", "float16"],
-        help="weights dtype (default float32; on --resume: the run's own)",
-    )
-    m.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
-    m.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
-    m.add_argument(
-        "--trust-remote-code",
-        action="store_true",
-        help="allow the model's own Python code (only for a model whose code you trust)",
-    )
-    m.add_argument(
-        "--max-batch-tokens",
-        type=int,
-        default=None,
-        help="padded tokens per forward pass (default: the scorer's)",
     )
     m.add_argument(
         "--threads",
@@ -190,7 +166,7 @@ def _load_options(args: argparse.Namespace, previous: dict[str, Any] | None) -> 
         "gguf_file": args.gguf_file,
         "dtype": args.dtype,
         "revision": args.revision,
-        "trust_remote_code": args.trust_remote_code,
+        "trust_remote_code": bool(args.trust_remote_code),
     }
     if previous is None:
         return {**given, "dtype": args.dtype or "float32"}
@@ -203,7 +179,7 @@ def _load_options(args: argparse.Namespace, previous: dict[str, Any] | None) -> 
             **load,
             "dtype": args.dtype or load.get("dtype") or "float32",
             # running a model's own code is asked for again in each session, never inherited
-            "trust_remote_code": args.trust_remote_code,
+            "trust_remote_code": bool(args.trust_remote_code),
         }
     if (args.model == ORACLE_NAME) != (name == ORACLE_NAME):
         raise UsageError(
@@ -242,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
 
                 torch.set_num_threads(args.threads)
             backend = make_backend(
-                **load, device=args.device, max_batch_tokens=args.max_batch_tokens
+                **load, device=args.device or "cpu", max_batch_tokens=args.max_batch_tokens
             )
             results = run_in(
                 rd, backend, grid, limit=args.limit, progress=not args.quiet, command=command_line()

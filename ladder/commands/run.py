@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ladder.commands._arguments import add_model_arguments
 from ladder.core.errors import RunError, UsageError
 from ladder.core.io import atomic_writer
 from ladder.generation.generate import dumps, generate_items, item_count
@@ -45,21 +46,6 @@ _RESUME_MAY_CHANGE = ("device", "max_batch_tokens")
 _NOT_WITH_RESUME = ("items", "suite", "spec", "run_dir", "out_dir", "n", "seed")
 
 
-def _positive_int(text: str) -> int:
-    """argparse type: an integer of at least 1.
-
-    >>> _positive_int("3")
-    3
-    """
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text}: must be a positive integer")
-    return value
-
-
 def configure(p: argparse.ArgumentParser) -> None:
     """Add the ``ladder run`` options to ``p``."""
     _configure_model(p.add_argument_group("model"))
@@ -67,27 +53,12 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def _configure_model(m: argparse._ArgumentGroup) -> None:
-    m.add_argument(
-        "--model",
-        default=None,
-        help="hub id, local folder, .gguf file, embedded name (smollm2-135m-instruct, "
+    add_model_arguments(
+        m,
+        model_help="hub id, local folder, .gguf file, embedded name (smollm2-135m-instruct, "
         "gemma-3-270m) or baseline (random, always-yes, association-oracle, "
         "truth-oracle); default: the embedded SmolLM2-135M-Instruct",
     )
-    m.add_argument(
-        "--gguf-file",
-        default=None,
-        help="GGUF file name inside --model's folder, or a path to a .gguf file",
-    )
-    m.add_argument(
-        "--dtype",
-        default=None,
-        choices=["float32", "bfloat16", "float16"],
-        help="weights dtype (default float32)",
-    )
-    m.add_argument("--device", default=None, choices=["cpu", "cuda", "auto"], help="default cpu")
-    m.add_argument("--revision", default=None, help="hub revision (branch, tag or commit)")
-    m.add_argument("--trust-remote-code", action="store_true", default=None)
     tpl = m.add_mutually_exclusive_group()
     tpl.add_argument(
         "--chat-template",
@@ -107,12 +78,6 @@ def _configure_model(m: argparse._ArgumentGroup) -> None:
         default=None,
         choices=["loglik", "generate"],
         help="loglik: option log-likelihood (default); generate: greedy decoding",
-    )
-    m.add_argument(
-        "--max-batch-tokens",
-        type=_positive_int,
-        default=None,
-        help="token budget of one scoring batch (a positive integer)",
     )
 
 

@@ -9,7 +9,7 @@ left out of "weakest / strongest" and size-trend sentences.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ladder.analysis import plots
@@ -175,16 +175,31 @@ def _size_trend(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]]) -> l
     ]
 
 
+def _slice_section(
+    ctx: ReportContext,
+    key: str,
+    title: str,
+    heading: str,
+    body: Callable[[list[str], dict[str, dict[str, Any]]], list[str]],
+) -> list[str]:
+    """``### <heading>`` and what ``body`` makes of the table of ``key`` and its summaries
+    (recorded under ``ctx.data[key]``), or a line saying the samples carry no ``title``."""
+    lines = [f"### {heading}", ""]
+    table, found = slice_table(ctx, key, title)
+    if not found:
+        return [*lines, f"The samples carry no {title}."]
+    ctx.data[key] = found
+    return [*lines, *body(table, found)]
+
+
 def nodes_section(ctx: ReportContext) -> list[str]:
     """``### By graph size``: a curve over node counts, its table and the size trend."""
-    lines = ["### By graph size", ""]
-    table, found = slice_table(ctx, "n_nodes", "nodes")
-    if not found:
-        return [*lines, "The samples carry no node count."]
-    ctx.data["n_nodes"] = found
-    if all(sort_key(k)[0] == 0 for k in found) and len(found) >= 2:
-        lines += _nodes_figure(ctx, found)
-    return [*lines, *table, *_size_trend(ctx, found)]
+
+    def body(table: list[str], found: dict[str, dict[str, Any]]) -> list[str]:
+        drawn = all(sort_key(k)[0] == 0 for k in found) and len(found) >= 2
+        return [*(_nodes_figure(ctx, found) if drawn else []), *table, *_size_trend(ctx, found)]
+
+    return _slice_section(ctx, "n_nodes", "nodes", "By graph size", body)
 
 
 def _world_knowledge(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]]) -> str:
@@ -223,22 +238,21 @@ def _world_knowledge(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]])
 
 def verbalization_section(ctx: ReportContext) -> list[str]:
     """``### By verbalization``: its table and the commonsense/anticommonsense comparison."""
-    lines = ["### By verbalization", ""]
-    table, found = slice_table(ctx, "verbalization", "verbalization")
-    if not found:
-        return [*lines, "The samples carry no verbalization."]
-    ctx.data["verbalization"] = found
-    return [*lines, *table, "", _world_knowledge(ctx, found)]
+    return _slice_section(
+        ctx,
+        "verbalization",
+        "verbalization",
+        "By verbalization",
+        lambda table, found: [*table, "", _world_knowledge(ctx, found)],
+    )
+
+
+def _evidence_body(table: list[str], found: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    if len(found) == 1:
+        return [*table, "", f"Only one evidence mode ({next(iter(found))}) is in this run."]
+    return [*table, "", extremes(found, "evidence mode")]
 
 
 def evidence_section(ctx: ReportContext) -> list[str]:
     """``### By evidence mode``: its table and the weakest / strongest mode."""
-    lines = ["### By evidence mode", ""]
-    table, found = slice_table(ctx, "evidence", "evidence")
-    if not found:
-        return [*lines, "The samples carry no evidence mode."]
-    ctx.data["evidence"] = found
-    lines += table
-    if len(found) == 1:
-        return [*lines, "", f"Only one evidence mode ({next(iter(found))}) is in this run."]
-    return [*lines, "", extremes(found, "evidence mode")]
+    return _slice_section(ctx, "evidence", "evidence", "By evidence mode", _evidence_body)
