@@ -631,3 +631,35 @@ def test_configure_report_parses():
     configure_report(p)
     args = p.parse_args(["r", "--baselines", "a", "b", "--out", "x.md"])
     assert args.baselines == [Path("a"), Path("b")] and args.out == Path("x.md")
+
+
+def test_write_report_passes_every_option_on(tmp_path):
+    run = write_suite(tmp_path)
+    out = tmp_path / "elsewhere" / "r.md"
+    report = write_report(run, out=out, figures=False, command="ladder report special")
+    assert report.path == out and out.read_text() == report.markdown
+    assert "ladder report special" in report.markdown and report.figures == []
+    assert not list(out.parent.glob("*.png")) and not (run / "report.md").exists()
+    built = build_report(run, out=out, figures=False, command="ladder report special")
+    assert built.markdown == report.markdown
+
+
+def test_slice_sections_without_their_fields(tmp_path):
+    items = make_items()
+    run = write_run(tmp_path, "tiny-model", items, pattern(items, MODEL_RIGHT))
+    dropped = ("n_nodes", "verbalization", "evidence")
+    for name in ("items.jsonl", "samples.jsonl"):  # neither may supply the fields
+        rows = [json.loads(line) for line in (run / name).read_text().splitlines()]
+        (run / name).write_text(
+            "".join(
+                json.dumps({k: v for k, v in r.items() if k not in dropped}) + "\n" for r in rows
+            )
+        )
+    report = build_report(run, figures=False)
+    for heading, missing in (
+        ("By graph size", "node count"),
+        ("By verbalization", "verbalization"),
+        ("By evidence mode", "evidence mode"),
+    ):
+        assert f"### {heading}\n\nThe samples carry no {missing}." in report.markdown
+    assert not set(dropped) & set(report.data)

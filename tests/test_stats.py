@@ -137,3 +137,16 @@ def test_compare_roc_auc_none_on_degenerate_input():
         stats.roc_auc([0.3], [True])
     with pytest.raises(ValueError):
         stats.roc_auc([float("nan"), 0.1], [True, False])
+
+
+def test_significance_is_p_below_alpha_for_both_results():
+    # b = 8, c = 0: exact p = 2 / 2**8 (significant); b = 6, c = 1: p = 0.125 (not).
+    strong = stats.mcnemar_test([True] * 8 + [False] * 2, [False] * 8 + [False] * 2)
+    assert strong.p_value == pytest.approx(2 / 256) and strong.significant
+    # 30/40 against 10/40: pooled z = 4.47, p ~ 8e-6; 30/40 against 28/40: p ~ 0.61.
+    assert stats.two_proportion_test(30, 40, 10, 40).significant
+    assert not stats.two_proportion_test(30, 40, 28, 40).significant
+    # the boundary itself is not significant, for either kind of result
+    assert not stats.UnpairedResult("z", 1.96, stats.ALPHA).significant
+    assert not stats.McNemarResult(9, 2, 20, "exact", 0.0, stats.ALPHA).significant
+    assert stats.McNemarResult(9, 2, 20, "exact", 0.0, stats.ALPHA / 2).significant

@@ -50,22 +50,32 @@ MCNEMAR_EXACT_BELOW = 25
 MIN_GAP = 0.05
 
 
+class _Tested:
+    """What both test results share: significance is ``p_value < ALPHA``, decided here once."""
+
+    p_value: float  # a field of each subclass (dataclass fields are not inherited from here)
+
+    @property
+    def significant(self) -> bool:
+        """``p < ALPHA``.
+
+        >>> UnpairedResult("z", 2.0, 0.04).significant, UnpairedResult("z", 1.0, 0.05).significant
+        (True, False)
+        """
+        return bool(self.p_value < ALPHA)
+
+
 @dataclass(frozen=True)
-class UnpairedResult:
+class UnpairedResult(_Tested):
     """An unpaired test: its name, statistic and two-sided p-value."""
 
     name: str
     statistic: float
     p_value: float
 
-    @property
-    def significant(self) -> bool:
-        """``p < ALPHA``."""
-        return bool(self.p_value < ALPHA)
-
 
 @dataclass(frozen=True)
-class McNemarResult:
+class McNemarResult(_Tested):
     """A paired test on two predictors' correctness over the same items.
 
     ``b``: items the first got right and the second wrong; ``c``: the reverse;
@@ -78,11 +88,6 @@ class McNemarResult:
     method: str
     statistic: float
     p_value: float
-
-    @property
-    def significant(self) -> bool:
-        """``p < ALPHA``."""
-        return bool(self.p_value < ALPHA)
 
     @property
     def name(self) -> str:

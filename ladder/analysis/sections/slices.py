@@ -180,14 +180,16 @@ def _slice_section(
     key: str,
     title: str,
     heading: str,
+    missing: str,
     body: Callable[[list[str], dict[str, dict[str, Any]]], list[str]],
 ) -> list[str]:
-    """``### <heading>`` and what ``body`` makes of the table of ``key`` and its summaries
-    (recorded under ``ctx.data[key]``), or a line saying the samples carry no ``title``."""
+    """``### <heading>`` and what ``body`` makes of the table of ``key`` (a column ``title``)
+    and its summaries, which go to ``ctx.data[key]``; without values, a line saying the
+    samples carry no ``missing``."""
     lines = [f"### {heading}", ""]
     table, found = slice_table(ctx, key, title)
     if not found:
-        return [*lines, f"The samples carry no {title}."]
+        return [*lines, f"The samples carry no {missing}."]
     ctx.data[key] = found
     return [*lines, *body(table, found)]
 
@@ -199,7 +201,7 @@ def nodes_section(ctx: ReportContext) -> list[str]:
         drawn = all(sort_key(k)[0] == 0 for k in found) and len(found) >= 2
         return [*(_nodes_figure(ctx, found) if drawn else []), *table, *_size_trend(ctx, found)]
 
-    return _slice_section(ctx, "n_nodes", "nodes", "By graph size", body)
+    return _slice_section(ctx, "n_nodes", "nodes", "By graph size", "node count", body)
 
 
 def _world_knowledge(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]]) -> str:
@@ -243,6 +245,7 @@ def verbalization_section(ctx: ReportContext) -> list[str]:
         "verbalization",
         "verbalization",
         "By verbalization",
+        "verbalization",
         lambda table, found: [*table, "", _world_knowledge(ctx, found)],
     )
 
@@ -255,4 +258,6 @@ def _evidence_body(table: list[str], found: Mapping[str, Mapping[str, Any]]) -> 
 
 def evidence_section(ctx: ReportContext) -> list[str]:
     """``### By evidence mode``: its table and the weakest / strongest mode."""
-    return _slice_section(ctx, "evidence", "evidence", "By evidence mode", _evidence_body)
+    return _slice_section(
+        ctx, "evidence", "evidence", "By evidence mode", "evidence mode", _evidence_body
+    )
