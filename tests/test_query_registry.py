@@ -322,3 +322,42 @@ def test_registry_api_over_a_query():
     assert association_truth(scm, q) == pytest.approx(p_y_x1 - p_y_x0)
     assert answer(q, 0.46) == "yes" and answer(Query("ate", "X", "Y", polarity=-1), 0.46) == "no"
     assert supports(chain(), "nie") and not supports(fork(), "nie")
+
+
+def test_mediation_types_truth_and_association_by_hand():
+    """nde and nie share their builder and rung-1 reading (``_common``); values by hand."""
+    scm = SCM.from_dict(
+        {
+            "variables": [
+                {"name": "X", "parents": [], "cpt": [0.5]},
+                {"name": "M", "parents": ["X"], "cpt": [0.2, 0.7]},
+                {"name": "Y", "parents": ["X", "M"], "cpt": [0.1, 0.4, 0.3, 0.8]},
+            ]
+        }
+    )
+    p_y = {(0, 0): 0.1, (0, 1): 0.4, (1, 0): 0.3, (1, 1): 0.8}  # P(Y=1 | X, M)
+    p_m1 = {0: 0.2, 1: 0.7}  # P(M=1 | X)
+    p_m = {1: 0.5 * 0.2 + 0.5 * 0.7}
+    p_m[0] = 1 - p_m[1]
+
+    def weighted(weights: dict[int, float]) -> float:
+        return sum(weights[m] * (p_y[1, m] - p_y[0, m]) for m in (0, 1))
+
+    nde_q = Query("nde", treatment="X", outcome="Y", mediator="M")
+    nie_q = Query("nie", treatment="X", outcome="Y", mediator="M")
+    assert truth(scm, nde_q) == pytest.approx(weighted({0: 1 - p_m1[0], 1: p_m1[0]}))
+    assert truth(scm, nie_q) == pytest.approx((p_m1[1] - p_m1[0]) * (p_y[0, 1] - p_y[0, 0]))
+    # Rung 1: the within-M contrast weighted by P(m); nie's is the total contrast less it.
+    total = sum(
+        (p_m1[x] if m else 1 - p_m1[x]) * p_y[x, m] * (1 if x else -1)
+        for x in (0, 1)
+        for m in (0, 1)
+    )
+    assert association_truth(scm, nde_q) == pytest.approx(weighted(p_m))
+    assert association_truth(scm, nie_q) == pytest.approx(total - weighted(p_m))
+    for name in ("nde", "nie"):
+        built = QUERY_TYPES[name].build(chain(), scm, random.Random(0), "yes")
+        assert built == Query(name, treatment="X", outcome="Y", mediator="M")
+    assert unsupported_reason("random", "explaining_away") == (
+        "random DAGs have no designated collider"
+    )

@@ -5,16 +5,21 @@ once (one module per type). Exact values go through :mod:`ladder.engine.inferenc
 
 Example
 -------
+The natural direct effect in a mediation model (X → M → Y and X → Y), asked as "less likely?":
+
 >>> from ladder.engine.scm import SCM
->>> scm = SCM.from_dict({"variables": [
-...     {"name": "Z", "parents": [], "cpt": [0.4]},
-...     {"name": "X", "parents": ["Z"], "cpt": [0.3, 0.8]},
-...     {"name": "Y", "parents": ["X", "Z"], "cpt": [0.1, 0.5, 0.6, 0.9]}]})
->>> q = Query("ate", treatment="X", outcome="Y", polarity=-1)
->>> round(truth(scm, q), 10), answer(q, truth(scm, q))
-(0.46, 'no')
->>> round(association_truth(scm, q), 10)
-0.628
+>>> med = SCM.from_dict({"variables": [
+...     {"name": "X", "parents": [], "cpt": [0.5]},
+...     {"name": "M", "parents": ["X"], "cpt": [0.2, 0.7]},
+...     {"name": "Y", "parents": ["X", "M"], "cpt": [0.1, 0.4, 0.3, 0.8]}]})
+>>> q = Query.from_dict({"type": "nde", "treatment": "X", "outcome": "Y", "mediator": "M",
+...                      "polarity": -1})
+>>> q.rung, q.kind.rule
+(3, 'difference')
+>>> round(truth(med, q), 10), answer(q, truth(med, q))  # Σ_m P(m|X=0)·[P(y|1,m) − P(y|0,m)]
+(0.24, 'no')
+>>> round(association_truth(med, q), 10)  # rung 1 weighs the same contrasts by P(m) instead
+0.29
 """
 
 from __future__ import annotations

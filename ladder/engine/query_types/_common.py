@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 
 import networkx as nx
 
 from ladder.engine import inference
 from ladder.engine.graphs import CausalGraph
-from ladder.engine.query_types._base import Query
+from ladder.engine.query_types._base import BuildFn, Query
 from ladder.engine.scm import SCM
 
 __all__ = [
+    "NO_COLLIDER_ON_RANDOM",
     "always",
     "associated",
     "contrast",
     "effect_path",
     "fully_observed",
     "has_collider",
+    "mediated",
+    "mediation_builder",
+    "mediation_roles",
     "mediator_of",
     "needs_mediator",
+    "within_mediator_contrast",
 ]
+
+#: The ``on_random`` of the types that need :func:`has_collider`: random DAGs name no roles.
+NO_COLLIDER_ON_RANDOM = "random DAGs have no designated collider"
 
 
 def always(g: CausalGraph) -> str | None:
@@ -77,3 +86,46 @@ def contrast(scm: SCM, q: Query, given: Mapping[str, int] | None = None) -> floa
     """``P(Y=1 | X=1, given) − P(Y=1 | X=0, given)`` (default ``given``: the query's)."""
     assert q.treatment is not None and q.outcome is not None
     return inference.contrast(scm, q.treatment, q.outcome, q.given if given is None else given)
+
+
+def mediated(g: CausalGraph) -> str | None:
+    """Natural effects need every variable observed and a mediator.
+
+    >>> from ladder.engine.graphs import chain, fork
+    >>> mediated(chain()) is None, mediated(fork())
+    (True, 'it has no mediator')
+    """
+    return fully_observed(g) or needs_mediator(g)
+
+
+def mediation_builder(name: str) -> BuildFn:
+    """The ``build`` of a mediation type: a ``name`` query on the graph's X, Y and mediator.
+
+    >>> from ladder.engine.graphs import chain
+    >>> build = mediation_builder("nie")
+    >>> q = build(chain(), None, None, "yes")  # the SCM and the rng are not used
+    >>> q.type, q.treatment, q.outcome, q.mediator
+    ('nie', 'X', 'Y', 'M')
+    """
+
+    def build(g: CausalGraph, scm: SCM, rng: random.Random, want: str) -> Query:
+        """The treatment, outcome and mediator of the graph."""
+        return Query(name, treatment=g.treatment, outcome=g.outcome, mediator=mediator_of(g))
+
+    return build
+
+
+def mediation_roles(q: Query) -> tuple[str, str, str]:
+    """The treatment, outcome and mediator of a mediation query (all three are required)."""
+    assert q.treatment and q.outcome and q.mediator
+    return q.treatment, q.outcome, q.mediator
+
+
+def within_mediator_contrast(scm: SCM, q: Query) -> float:
+    """Rung-1 reading of "the effect not through M": the contrast among units with equal M,
+    averaged over the observed distribution of M (``Σ_m P(m) · contrast | M=m``)."""
+    _, _, mediator = mediation_roles(q)
+    p_m1 = inference.marginal(scm, mediator)
+    return sum(
+        p_m * contrast(scm, q, {mediator: m}) for m, p_m in ((0, 1.0 - p_m1), (1, p_m1)) if p_m > 0
+    )

@@ -6,7 +6,7 @@ import random
 
 from ladder.engine.graphs import CausalGraph
 from ladder.engine.query_types._base import Query, QueryType
-from ladder.engine.query_types._common import contrast, has_collider
+from ladder.engine.query_types._common import NO_COLLIDER_ON_RANDOM, contrast, has_collider
 from ladder.engine.query_types.correlation import WORDING
 from ladder.engine.scm import SCM
 
@@ -23,7 +23,7 @@ QUERY_TYPE = QueryType(
     rule="difference",
     needs=("treatment", "outcome"),
     applies=has_collider,
-    on_random="random DAGs have no designated collider",
+    on_random=NO_COLLIDER_ON_RANDOM,
     build=build,
     truth=contrast,
     wording=WORDING,

@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import random
-
 from ladder.engine import inference
-from ladder.engine.graphs import CausalGraph
-from ladder.engine.query_types import nde
 from ladder.engine.query_types._base import Query, QueryType, Wording
 from ladder.engine.query_types._common import (
     contrast,
-    fully_observed,
-    mediator_of,
-    needs_mediator,
+    mediated,
+    mediation_builder,
+    mediation_roles,
+    within_mediator_contrast,
 )
 from ladder.engine.scm import SCM
 
 
-def applies(g: CausalGraph) -> str | None:
-    """Fully observed, with a mediator."""
-    return fully_observed(g) or needs_mediator(g)
-
-
-def build(g: CausalGraph, scm: SCM, rng: random.Random, want: str) -> Query:
-    """The treatment, outcome and mediator of the graph."""
-    return Query("nie", treatment=g.treatment, outcome=g.outcome, mediator=mediator_of(g))
-
-
 def truth(scm: SCM, q: Query) -> float:
     """P(Y_{X=0, M=M_{X=1}}=1) − P(Y_{X=0}=1)."""
-    assert q.treatment and q.outcome and q.mediator
-    return inference.nie(scm, q.treatment, q.outcome, q.mediator)
+    return inference.nie(scm, *mediation_roles(q))
 
 
 def association(scm: SCM, q: Query) -> float:
-    """The plain contrast less the rung-1 "direct" part (see ``nde``)."""
-    return contrast(scm, q, {}) - nde.association(scm, q)
+    """The plain contrast less the rung-1 "direct" part (the ``nde`` association)."""
+    return contrast(scm, q, {}) - within_mediator_contrast(scm, q)
 
 
 QUERY_TYPE = QueryType(
@@ -43,8 +29,8 @@ QUERY_TYPE = QueryType(
     rung=3,
     rule="difference",
     needs=("treatment", "outcome", "mediator"),
-    applies=applies,
-    build=build,
+    applies=mediated,
+    build=mediation_builder("nie"),
     truth=truth,
     association=association,
     wording=Wording(
