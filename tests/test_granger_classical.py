@@ -129,6 +129,61 @@ def test_intervened_x_is_iid_and_independent_of_y() -> None:
     assert abs(np.corrcoef(a.x[1:], a.x[:-1])[0, 1]) < 0.2
 
 
+def _reference_var(seed: int, n: int, burn: int, lag: int, ar: float, c_xy: float, c_yx: float):
+    """The documented VAR recursion, written out: the generators must reproduce it exactly."""
+    rng = np.random.default_rng(seed)
+    total = n + burn + lag
+    ex, ey = rng.normal(0.0, 1.0, total), rng.normal(0.0, 1.0, total)
+    x, y = np.zeros(total), np.zeros(total)
+    for t in range(lag, total):
+        x[t] = ar * x[t - 1] + c_yx * y[t - lag] + ex[t]
+        y[t] = ar * y[t - 1] + c_xy * x[t - lag] + ey[t]
+    return x[-n:], y[-n:]
+
+
+def _reference_intervened(seed: int, n: int, burn: int, lag: int, ar: float, c: float):
+    rng = np.random.default_rng(seed)
+    total = n + burn + lag
+    x = rng.normal(0.0, 1.0, total)
+    e = rng.normal(0.0, 1.0, total)
+    y = np.zeros(total)
+    for t in range(lag, total):
+        y[t] = ar * y[t - 1] + c * x[t - lag] + e[t]
+    return x[-n:], y[-n:]
+
+
+@pytest.mark.parametrize("lag", [1, 3])
+def test_generators_follow_their_documented_recursions(lag: int) -> None:
+    kw = dict(length=50, lag=lag, ar=0.4, burn_in=30, seed=11)
+    cases = [
+        (
+            var_series(coupling=0.3, direction="x->y", **kw),
+            _reference_var(11, 50, 30, lag, 0.4, 0.3, 0.0),
+        ),
+        (
+            var_series(coupling=0.3, direction="both", **kw),
+            _reference_var(11, 50, 30, lag, 0.4, 0.3, 0.3),
+        ),
+        (
+            make_series("feedback", coupling=0.3, coupling_yx=-0.2, **kw),
+            _reference_var(11, 50, 30, lag, 0.4, 0.3, -0.2),
+        ),
+        (
+            make_series("intervened", coupling=0.5, **kw),
+            _reference_intervened(11, 50, 30, lag, 0.4, 0.5),
+        ),
+    ]
+    for series, (x, y) in cases:
+        assert np.array_equal(series.x, x) and np.array_equal(series.y, y), series.condition
+    walk = random_walk_series(50, 0.6, lag, seed=11)
+    rng = np.random.default_rng(11)
+    dx, dy = rng.normal(0.0, 1.0, 50 + lag), rng.normal(0.0, 1.0, 50 + lag)
+    dy[lag:] += 0.6 * dx[:-lag]
+    assert np.array_equal(walk.x, np.cumsum(dx)[lag:]) and np.array_equal(
+        walk.y, np.cumsum(dy)[lag:]
+    )
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     condition=st.sampled_from(sorted(CONDITIONS)),

@@ -7,6 +7,7 @@ whole file takes a few seconds.
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -165,12 +166,31 @@ def test_locked_run_is_refused(tmp_path, capsys) -> None:
     assert code == 2 and "another ladder process" in err
 
 
-def test_cli_import_loads_no_heavy_library() -> None:
+@pytest.mark.parametrize(
+    "modules",
+    [
+        "ladder.cli, ladder.granger.probe, ladder.granger.grid",
+        # the packages re-export every public name eagerly: that must not pull them in either
+        "ladder.granger",
+        "ladder.harness.models",
+    ],
+)
+def test_import_loads_no_heavy_library(modules: str) -> None:
     """statsmodels (~1 s of imports) loads only when a classical test runs, torch and
     transformers only when a model is used: ``ladder --help`` starts fast."""
     code = (
-        "import sys, ladder.cli, ladder.granger.probe, ladder.granger.grid; "
-        "print(sorted(m for m in ('statsmodels', 'torch', 'transformers') if m in sys.modules))"
+        f"import sys, {modules}; print(sorted(m for m in "
+        "('statsmodels', 'torch', 'transformers', 'matplotlib') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("package", ["ladder.granger", "ladder.harness.models"])
+def test_package_exports_are_the_submodules_objects(package: str) -> None:
+    """Every name in ``__all__`` is bound at import time (no lazy module ``__getattr__``)."""
+    module = importlib.import_module(package)
+    assert "__getattr__" not in vars(module)
+    missing = [name for name in module.__all__ if name not in vars(module)]
+    assert missing == []
+    assert module.__all__ == sorted(set(module.__all__))

@@ -10,73 +10,101 @@ Example:
     >>> model_te(LinearGaussianScorer(lag=1), s, n_surrogates=19)["p_value"]
     0.05
 
-Names load lazily (PEP 562): importing ``ladder.commands.granger`` does not pull in
-statsmodels, and nothing here imports torch until a language model is used.
+The submodules import statsmodels and torch only inside the functions that need them, so
+importing this package pulls in neither until a test or a language model is used.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ladder.granger.classical import (
+    FTestResult,
+    GrangerResult,
+    classical_verdicts,
+    ftest_fast,
+    ftest_fast_batch,
+    gaussian_te,
+    granger_test,
+    make_stationary,
+    select_lag,
+    var_causality,
+)
+from ladder.granger.compare import (
+    cohen_kappa,
+    compare_cells,
+    roc_auc,
+    summarize_records,
+    verbal_p_yes,
+    verbal_prompt,
+)
+from ladder.granger.grid import GridSpec, load_grid, parse_grid
+from ladder.granger.model_side import (
+    HFScorer,
+    LinearGaussianScorer,
+    Scorer,
+    hf_scorer,
+    model_te,
+    prequential_logprobs,
+    surrogate_p_value,
+    surrogates,
+)
+from ladder.granger.probe import make_backend, read_records, run_granger
+from ladder.granger.serialize import Scale, Serialized, parse_serialized, serialize
+from ladder.granger.series import (
+    CONDITIONS,
+    Series,
+    feedback_series,
+    hidden_driver_series,
+    intervened_series,
+    make_series,
+    nonlinear_series,
+    random_walk_series,
+    validate_series,
+    var_series,
+)
 
-_EXPORTS: dict[str, str] = {
-    "CONDITIONS": "series",
-    "Series": "series",
-    "feedback_series": "series",
-    "hidden_driver_series": "series",
-    "intervened_series": "series",
-    "make_series": "series",
-    "nonlinear_series": "series",
-    "random_walk_series": "series",
-    "validate_series": "series",
-    "var_series": "series",
-    "FTestResult": "classical",
-    "GrangerResult": "classical",
-    "classical_verdicts": "classical",
-    "ftest_fast": "classical",
-    "ftest_fast_batch": "classical",
-    "gaussian_te": "classical",
-    "granger_test": "classical",
-    "make_stationary": "classical",
-    "select_lag": "classical",
-    "var_causality": "classical",
-    "Scale": "serialize",
-    "Serialized": "serialize",
-    "parse_serialized": "serialize",
-    "serialize": "serialize",
-    "HFScorer": "model_side",
-    "LinearGaussianScorer": "model_side",
-    "Scorer": "model_side",
-    "hf_scorer": "model_side",
-    "model_te": "model_side",
-    "prequential_logprobs": "model_side",
-    "surrogate_p_value": "model_side",
-    "surrogates": "model_side",
-    "cohen_kappa": "compare",
-    "compare_cells": "compare",
-    "roc_auc": "compare",
-    "summarize_records": "compare",
-    "verbal_p_yes": "compare",
-    "verbal_prompt": "compare",
-    "GridSpec": "grid",
-    "load_grid": "grid",
-    "parse_grid": "grid",
-    "make_backend": "probe",
-    "read_records": "probe",
-    "run_granger": "probe",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ladder.granger' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"ladder.granger.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "CONDITIONS",
+    "FTestResult",
+    "GrangerResult",
+    "GridSpec",
+    "HFScorer",
+    "LinearGaussianScorer",
+    "Scale",
+    "Scorer",
+    "Serialized",
+    "Series",
+    "classical_verdicts",
+    "cohen_kappa",
+    "compare_cells",
+    "feedback_series",
+    "ftest_fast",
+    "ftest_fast_batch",
+    "gaussian_te",
+    "granger_test",
+    "hf_scorer",
+    "hidden_driver_series",
+    "intervened_series",
+    "load_grid",
+    "make_backend",
+    "make_series",
+    "make_stationary",
+    "model_te",
+    "nonlinear_series",
+    "parse_grid",
+    "parse_serialized",
+    "prequential_logprobs",
+    "random_walk_series",
+    "read_records",
+    "roc_auc",
+    "run_granger",
+    "select_lag",
+    "serialize",
+    "summarize_records",
+    "surrogate_p_value",
+    "surrogates",
+    "validate_series",
+    "var_causality",
+    "var_series",
+    "verbal_p_yes",
+    "verbal_prompt",
+]

@@ -271,6 +271,59 @@ def _respond(
     return y
 
 
+def _check_below_one(name: str, value: float, why: str = "") -> None:
+    """Reject an autoregressive coefficient that would make the process non-stationary."""
+    if not abs(value) < 1:
+        raise ValueError(f"{name} must satisfy |{name}| < 1{why}, got {value!r}")
+
+
+def _keep_last(
+    condition: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    params: dict[str, Any],
+    x_causes_y: bool,
+    y_causes_x: bool,
+) -> Series:
+    """The recorded series: the last ``params["length"]`` samples (the burn-in is dropped)."""
+    n = params["length"]
+    return Series(x[-n:], y[-n:], condition, params, x_causes_y, y_causes_x)
+
+
+def _var_run(condition: str, c_xy: float, c_yx: float, params: dict[str, Any]) -> Series:
+    """Simulate the bivariate VAR shared by :func:`var_series` and :func:`feedback_series`.
+
+    ``params`` (the record) holds ``length``, ``lag``, ``ar``, ``noise``, ``burn_in``, ``seed``.
+    """
+    ar, lag = params["ar"], params["lag"]
+    _check_stable(ar, c_xy, c_yx, lag)
+    rng = np.random.default_rng(params["seed"])
+    total = params["length"] + params["burn_in"] + lag
+    x, y = _simulate_var(rng, total, ar, c_xy, c_yx, lag, params["noise"])
+    return _keep_last(condition, x, y, params, c_xy != 0, c_yx != 0)
+
+
+def _driven_run(
+    condition: str,
+    params: dict[str, Any],
+    draw_x: Callable[[np.random.Generator, int], np.ndarray],
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Series:
+    """X from ``draw_x(rng, total)``; Y responds to ``transform(X)`` at ``params["lag"]``.
+
+    The body shared by :func:`nonlinear_series` and :func:`intervened_series`; ``params``
+    (the record) holds ``length``, ``coupling``, ``lag``, ``ar``, ``noise``, ``burn_in``,
+    ``seed``.
+    """
+    ar, lag, coupling = params["ar"], params["lag"], params["coupling"]
+    _check_below_one("ar", ar, " for a stationary series")
+    rng = np.random.default_rng(params["seed"])
+    x = draw_x(rng, params["length"] + params["burn_in"] + lag)
+    drive = x if transform is None else transform(x)
+    y = _respond(rng, drive, ar, coupling, lag, params["noise"])
+    return _keep_last(condition, x, y, params, coupling != 0, False)
+
+
 def var_series(
     length: int,
     coupling: float,
@@ -296,9 +349,6 @@ def var_series(
     _check_choice("direction", direction, DIRECTIONS)
     c_xy = coupling if direction in ("x->y", "both") else 0.0
     c_yx = coupling if direction in ("y->x", "both") else 0.0
-    _check_stable(ar, c_xy, c_yx, lag)
-    rng = np.random.default_rng(seed)
-    x, y = _simulate_var(rng, length + burn_in + lag, ar, c_xy, c_yx, lag, noise)
     params = dict(
         length=length,
         coupling=coupling,
@@ -309,7 +359,7 @@ def var_series(
         burn_in=burn_in,
         seed=seed,
     )
-    return Series(x[-length:], y[-length:], "var", params, c_xy != 0, c_yx != 0)
+    return _var_run("var", c_xy, c_yx, params)
 
 
 def _nonlinearity(kind: str, v: np.ndarray) -> np.ndarray:
@@ -343,12 +393,6 @@ def nonlinear_series(
     """
     _check_common(length, lag, noise)
     _check_choice("kind", kind, NONLINEAR_KINDS)
-    if not abs(ar) < 1:
-        raise ValueError(f"ar must satisfy |ar| < 1 for a stationary series, got {ar!r}")
-    rng = np.random.default_rng(seed)
-    total = length + burn_in + lag
-    x = _ar1(rng, total, ar, noise)
-    y = _respond(rng, _nonlinearity(kind, x), ar, coupling, lag, noise)
     params = dict(
         length=length,
         coupling=coupling,
@@ -359,7 +403,12 @@ def nonlinear_series(
         burn_in=burn_in,
         seed=seed,
     )
-    return Series(x[-length:], y[-length:], "nonlinear", params, coupling != 0, False)
+    return _driven_run(
+        "nonlinear",
+        params,
+        lambda rng, total: _ar1(rng, total, ar, noise),
+        lambda x: _nonlinearity(kind, x),
+    )
 
 
 def hidden_driver_series(
@@ -387,8 +436,7 @@ def hidden_driver_series(
     """
     _check_common(length, lag, noise)
     for name, val in (("ar", ar), ("driver_ar", driver_ar)):
-        if not abs(val) < 1:
-            raise ValueError(f"{name} must satisfy |{name}| < 1, got {val!r}")
+        _check_below_one(name, val)
     rng = np.random.default_rng(seed)
     total = length + burn_in + lag + 1
     z = _ar1(rng, total, driver_ar, noise)
@@ -405,7 +453,7 @@ def hidden_driver_series(
         seed=seed,
         hidden_driver=True,
     )
-    return Series(x[-length:], y[-length:], "hidden_driver", params, False, False)
+    return _keep_last("hidden_driver", x, y, params, False, False)
 
 
 def feedback_series(
@@ -428,9 +476,6 @@ def feedback_series(
     """
     _check_common(length, lag, noise)
     c_yx = coupling if coupling_yx is None else coupling_yx
-    _check_stable(ar, coupling, c_yx, lag)
-    rng = np.random.default_rng(seed)
-    x, y = _simulate_var(rng, length + burn_in + lag, ar, coupling, c_yx, lag, noise)
     params = dict(
         length=length,
         coupling=coupling,
@@ -441,7 +486,7 @@ def feedback_series(
         burn_in=burn_in,
         seed=seed,
     )
-    return Series(x[-length:], y[-length:], "feedback", params, coupling != 0, c_yx != 0)
+    return _var_run("feedback", coupling, c_yx, params)
 
 
 def random_walk_series(
@@ -466,10 +511,8 @@ def random_walk_series(
     dx = rng.normal(0.0, noise, length + lag)
     dy = rng.normal(0.0, noise, length + lag)
     dy[lag:] += coupling * dx[:-lag]
-    x = np.cumsum(dx)[lag:]
-    y = np.cumsum(dy)[lag:]
     params = dict(length=length, coupling=coupling, lag=lag, noise=noise, seed=seed)
-    return Series(x, y, "random_walk", params, coupling != 0, False)
+    return _keep_last("random_walk", np.cumsum(dx), np.cumsum(dy), params, coupling != 0, False)
 
 
 def intervened_series(
@@ -491,12 +534,6 @@ def intervened_series(
         True
     """
     _check_common(length, lag, noise)
-    if not abs(ar) < 1:
-        raise ValueError(f"ar must satisfy |ar| < 1 for a stationary series, got {ar!r}")
-    rng = np.random.default_rng(seed)
-    total = length + burn_in + lag
-    x = rng.normal(0.0, 1.0, total)
-    y = _respond(rng, x, ar, coupling, lag, noise)
     params = dict(
         length=length,
         coupling=coupling,
@@ -507,7 +544,7 @@ def intervened_series(
         seed=seed,
         intervened=True,
     )
-    return Series(x[-length:], y[-length:], "intervened", params, coupling != 0, False)
+    return _driven_run("intervened", params, lambda rng, total: rng.normal(0.0, 1.0, total))
 
 
 # --------------------------------------------------------------------------- dispatcher

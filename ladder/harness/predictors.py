@@ -194,15 +194,19 @@ class HFPredictor:
         max_new_tokens: int = 16,
         progress: bool = False,
     ) -> None:
+        # One dict both loads the model and is recorded, so the record cannot drift from it.
+        load_options: dict[str, Any] = {
+            "gguf_file": gguf_file,
+            "dtype": dtype,
+            "device": device,
+            "revision": revision,
+            "trust_remote_code": trust_remote_code,
+        }
         # Recorded in results.json so that ``ladder run --resume`` can reload the same model.
         self.load = {
             "model": model,
             "options": {
-                "gguf_file": gguf_file,
-                "dtype": dtype,
-                "device": device,
-                "revision": revision,
-                "trust_remote_code": trust_remote_code,
+                **load_options,
                 "chat_template": chat_template,
                 "mode": mode,
                 "max_batch_tokens": max_batch_tokens,
@@ -210,14 +214,7 @@ class HFPredictor:
         }
         if mode not in ("loglik", "generate"):
             raise ModelLoadError(f"--mode {mode!r}: allowed modes are loglik, generate")
-        self.loaded = load_model(
-            model,
-            gguf_file=gguf_file,
-            dtype=dtype,
-            device=device,
-            revision=revision,
-            trust_remote_code=trust_remote_code,
-        )
+        self.loaded = load_model(model, **load_options)
         if chat_template and not self.loaded.chat_template:
             raise ModelLoadError(
                 f"model {self.loaded.name!r} has no chat template; run without "

@@ -1,7 +1,8 @@
 """The model side of ladder: loading, prompt formatting, log-prob scoring, generation.
 
-Nothing here imports other ladder modules, and submodules load lazily (PEP 562), so
-``from ladder.harness.models import extract_yes_no`` does not import torch.
+The submodules import only :mod:`ladder.core` among ladder modules, and torch and
+transformers only inside functions, so ``from ladder.harness.models import extract_yes_no``
+does not import torch.
 
 Public API::
 
@@ -17,42 +18,46 @@ Public API::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ladder.harness.models.embedded import embedded_names, load_embedded
+from ladder.harness.models.extract import extract_yes_no, generate_answers
+from ladder.harness.models.loading import (
+    LoadedModel,
+    ModelLoadError,
+    load_model,
+    slugify,
+    special_prefix_ids,
+)
+from ladder.harness.models.scoring import (
+    OptionScores,
+    ScoringError,
+    SpanAlignmentError,
+    encode,
+    format_prompt,
+    naive_option_logprobs,
+    option_continuations,
+    score_options,
+    span_logprobs,
+    token_logprobs,
+)
 
-_EXPORTS = {
-    "LoadedModel": "loading",
-    "ModelLoadError": "loading",
-    "load_model": "loading",
-    "slugify": "loading",
-    "special_prefix_ids": "loading",
-    "embedded_names": "embedded",
-    "load_embedded": "embedded",
-    "OptionScores": "scoring",
-    "ScoringError": "scoring",
-    "SpanAlignmentError": "scoring",
-    "encode": "scoring",
-    "format_prompt": "scoring",
-    "naive_option_logprobs": "scoring",
-    "option_continuations": "scoring",
-    "score_options": "scoring",
-    "span_logprobs": "scoring",
-    "token_logprobs": "scoring",
-    "extract_yes_no": "extract",
-    "generate_answers": "extract",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ladder.harness.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"ladder.harness.models.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "LoadedModel",
+    "ModelLoadError",
+    "OptionScores",
+    "ScoringError",
+    "SpanAlignmentError",
+    "embedded_names",
+    "encode",
+    "extract_yes_no",
+    "format_prompt",
+    "generate_answers",
+    "load_embedded",
+    "load_model",
+    "naive_option_logprobs",
+    "option_continuations",
+    "score_options",
+    "slugify",
+    "span_logprobs",
+    "special_prefix_ids",
+    "token_logprobs",
+]
