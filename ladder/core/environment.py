@@ -20,12 +20,15 @@ __all__ = ["VERSION", "command_line", "environment", "git_commit"]
 
 VERSION = "0.1.0"
 
+_CODE_PATHS = ("ladder", "tasks", "pyproject.toml")
+_GIT_STATUS = ("status", "--porcelain", "--untracked-files=no")  # after "git -C ROOT"
+
 _LIBRARIES = ("torch", "transformers", "numpy", "scipy", "statsmodels", "pgmpy", "networkx")
 
 
 @cache
 def git_commit() -> str | None:
-    """The commit of the ladder checkout, when it is one (``-dirty`` if modified)."""
+    """The commit of the ladder checkout, when it is one (``-dirty`` if its code is modified)."""
     root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return None
@@ -38,7 +41,9 @@ def git_commit() -> str | None:
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            # Only the code and task files count: writing a report into reports/ must not
+            # mark the commit that wrote it as modified.
+            ["git", "-C", str(root), *_GIT_STATUS, "--", *_CODE_PATHS],
             capture_output=True,
             text=True,
             timeout=10,
