@@ -148,15 +148,12 @@ def parse_stories(data: Any) -> dict[str, tuple[Story, ...]]:
 
 
 def _parse_story(family: str, observed: set[str], entry: Any, seen_ids: set[str]) -> Story:
-    if not isinstance(entry, Mapping):
-        raise SpecError(f"stories file: family {family!r} has a story that is not a mapping")
-    sid = entry.get("id")
+    """Validate one story mapping of ``family`` and build its :class:`Story`.
+
+    ``seen_ids`` collects story ids across the whole file so duplicates are caught.
+    """
+    sid = _story_id(family, entry, seen_ids)
     where = f"story {sid!r} ({family})"
-    if not isinstance(sid, str) or not sid:
-        raise SpecError(f"stories file: a {family!r} story lacks an id")
-    if sid in seen_ids:
-        raise SpecError(f"stories file: duplicate story id {sid!r}")
-    seen_ids.add(sid)
     extra = set(entry) - _STORY_KEYS
     if extra:
         raise SpecError(f"{where}: unknown keys {sorted(map(str, extra))}")
@@ -164,38 +161,7 @@ def _parse_story(family: str, observed: set[str], entry: Any, seen_ids: set[str]
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise SpecError(f"{where}: {key!r} must be a non-empty string")
     unit = entry["unit"].strip()
-    raw_vars = entry.get("variables")
-    if not isinstance(raw_vars, Mapping):
-        raise SpecError(f"{where}: 'variables' must map nodes to [name, true, false]")
-    if set(raw_vars) != observed:
-        raise SpecError(
-            f"{where}: names nodes {sorted(map(str, raw_vars))}, but the "
-            f"{family!r} family's observed nodes are {sorted(observed)}"
-        )
-    variables: dict[str, VarText] = {}
-    subject = f"the {unit}"
-    for node, triple in raw_vars.items():
-        if (
-            not isinstance(triple, list)
-            or len(triple) != 3
-            or not all(isinstance(t, str) and t.strip() for t in triple)
-        ):
-            raise SpecError(
-                f"{where}: node {node!r} must be [name, true, false] "
-                f"(three non-empty strings), got {triple!r}"
-            )
-        name, true, false = (t.strip() for t in triple)
-        for clause in (true, false):
-            if not (clause == subject or clause.startswith((subject + " ", subject + "'s "))):
-                raise SpecError(
-                    f"{where}: clause {clause!r} of node {node!r} must start "
-                    f"with {subject!r} so that every clause has one subject"
-                )
-        variables[node] = VarText(name, true, false)
-    phrases = [p.lower() for v in variables.values() for p in (v.name, v.true, v.false)]
-    dupes = sorted({p for p in phrases if phrases.count(p) > 1})
-    if dupes:
-        raise SpecError(f"{where}: phrases used more than once: {dupes}")
+    variables = _story_variables(family, observed, entry.get("variables"), f"the {unit}", where)
     unobserved = entry.get("unobserved")
     if unobserved is not None and not isinstance(unobserved, str):
         raise SpecError(f"{where}: 'unobserved' must be a string")
@@ -208,6 +174,63 @@ def _parse_story(family: str, observed: set[str], entry: Any, seen_ids: set[str]
         domain=str(entry.get("domain") or ""),
         unobserved=unobserved,
     )
+
+
+def _story_id(family: str, entry: Any, seen_ids: set[str]) -> str:
+    """Check that ``entry`` is a mapping with a new, non-empty id; record and return the id."""
+    if not isinstance(entry, Mapping):
+        raise SpecError(f"stories file: family {family!r} has a story that is not a mapping")
+    sid = entry.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise SpecError(f"stories file: a {family!r} story lacks an id")
+    if sid in seen_ids:
+        raise SpecError(f"stories file: duplicate story id {sid!r}")
+    seen_ids.add(sid)
+    return sid
+
+
+def _story_variables(
+    family: str, observed: set[str], raw_vars: Any, subject: str, where: str
+) -> dict[str, VarText]:
+    """Parse a story's ``variables`` mapping (node -> [name, true, false]) into texts.
+
+    The nodes must be exactly the family's observed nodes, every clause must start with
+    ``subject`` and no phrase may be used twice.
+    """
+    if not isinstance(raw_vars, Mapping):
+        raise SpecError(f"{where}: 'variables' must map nodes to [name, true, false]")
+    if set(raw_vars) != observed:
+        raise SpecError(
+            f"{where}: names nodes {sorted(map(str, raw_vars))}, but the "
+            f"{family!r} family's observed nodes are {sorted(observed)}"
+        )
+    variables = {node: _var_text(node, triple, subject, where) for node, triple in raw_vars.items()}
+    phrases = [p.lower() for v in variables.values() for p in (v.name, v.true, v.false)]
+    dupes = sorted({p for p in phrases if phrases.count(p) > 1})
+    if dupes:
+        raise SpecError(f"{where}: phrases used more than once: {dupes}")
+    return variables
+
+
+def _var_text(node: Any, triple: Any, subject: str, where: str) -> VarText:
+    """Parse one node's ``[name, true, false]`` triple; both clauses must start with ``subject``."""
+    if (
+        not isinstance(triple, list)
+        or len(triple) != 3
+        or not all(isinstance(t, str) and t.strip() for t in triple)
+    ):
+        raise SpecError(
+            f"{where}: node {node!r} must be [name, true, false] "
+            f"(three non-empty strings), got {triple!r}"
+        )
+    name, true, false = (t.strip() for t in triple)
+    for clause in (true, false):
+        if not (clause == subject or clause.startswith((subject + " ", subject + "'s "))):
+            raise SpecError(
+                f"{where}: clause {clause!r} of node {node!r} must start "
+                f"with {subject!r} so that every clause has one subject"
+            )
+    return VarText(name, true, false)
 
 
 @functools.cache

@@ -456,26 +456,7 @@ def var_causality(
     from statsmodels.tools.sm_exceptions import InfeasibleTestError
     from statsmodels.tsa.api import VAR
 
-    arr = np.asarray(data, dtype=np.float64)
-    names = [str(n) for n in names]
-    if arr.ndim != 2 or arr.shape[1] != len(names):
-        raise ValueError(
-            f"data must be 2-D with one column per name ({len(names)}), got shape {arr.shape}"
-        )
-    if len(set(names)) != len(names):
-        raise ValueError(f"names must be unique, got {names}")
-    if not np.isfinite(arr).all():
-        row, col = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"data column {names[col]!r} has a non-finite value at index {row}")
-    i_caused = _indices(caused, names, "caused")
-    i_causing = _indices(causing, names, "causing")
-    if set(i_caused) & set(i_causing):
-        raise ValueError("caused and causing variables must not overlap")
-    k = arr.shape[1]
-    if isinstance(lag, bool) or int(lag) != lag or lag < 1:
-        raise ValueError(f"lag must be an integer >= 1, got {lag!r}")
-    if arr.shape[0] - lag <= k * lag + 1:
-        raise ValueError(f"lag {lag} is too long for {k} variables and length {arr.shape[0]}")
+    arr, names, i_caused, i_causing = _var_inputs(data, names, caused, causing, lag)
     out: dict[str, Any] = {
         "caused": [names[i] for i in i_caused],
         "causing": [names[i] for i in i_causing],
@@ -504,6 +485,41 @@ def var_causality(
         reason=None if testable else "non-finite F statistic",
     )
     return out
+
+
+def _var_inputs(
+    data: Any,
+    names: Sequence[str],
+    caused: str | Sequence[str],
+    causing: str | Sequence[str],
+    lag: int,
+) -> tuple[np.ndarray, list[str], list[int], list[int]]:
+    """Validate :func:`var_causality` arguments; return (array, names, caused, causing indices).
+
+    Raises ValueError on a misshapen or non-finite array, repeated or unknown names,
+    overlapping variable sets, or a lag that is not an integer >= 1 or is too long.
+    """
+    arr = np.asarray(data, dtype=np.float64)
+    names = [str(n) for n in names]
+    if arr.ndim != 2 or arr.shape[1] != len(names):
+        raise ValueError(
+            f"data must be 2-D with one column per name ({len(names)}), got shape {arr.shape}"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"names must be unique, got {names}")
+    if not np.isfinite(arr).all():
+        row, col = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"data column {names[col]!r} has a non-finite value at index {row}")
+    i_caused = _indices(caused, names, "caused")
+    i_causing = _indices(causing, names, "causing")
+    if set(i_caused) & set(i_causing):
+        raise ValueError("caused and causing variables must not overlap")
+    k = arr.shape[1]
+    if isinstance(lag, bool) or int(lag) != lag or lag < 1:
+        raise ValueError(f"lag must be an integer >= 1, got {lag!r}")
+    if arr.shape[0] - lag <= k * lag + 1:
+        raise ValueError(f"lag {lag} is too long for {k} variables and length {arr.shape[0]}")
+    return arr, names, i_caused, i_causing
 
 
 # --------------------------------------------------------------------------- pipeline

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,10 @@ def parse_grid(data: Any, source: str = "<dict>", sha256: str | None = None) -> 
 
 
 def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
+    """Validate every field of a grid mapping (known keys, required present) into a GridSpec.
+
+    Fields are checked in a fixed order so the first problem found is the one reported.
+    """
     name = data["name"]
     if not isinstance(name, str) or not name.strip():
         raise SpecError(f"name must be a non-empty string, got {name!r}")
@@ -270,37 +275,14 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
     couplings = _couplings(data["couplings"], conditions)
     lags = tuple(_int("lags entry", v, 1) for v in _list("lags", data["lags"]))
     lengths = tuple(_int("lengths entry", v, MIN_LENGTH) for v in _list("lengths", data["lengths"]))
-    alpha = _number("alpha", data.get("alpha", 0.05))
-    if not 0 < alpha < 1:
-        raise SpecError(f"alpha must be between 0 and 1, got {alpha!r}")
-    surrogates = _int("surrogates", data.get("surrogates", 19), 1)
-    need = math.ceil(1 / alpha - 1e-9) - 1
-    if surrogates < need:
-        raise SpecError(
-            f"surrogates {surrogates} is too few for alpha {alpha}: the smallest "
-            f"p-value is 1/(S+1), so at least {need} are needed to ever reject"
-        )
-    kind = data.get("surrogate_kind", "circular")
-    if kind not in SURROGATE_KINDS:
-        raise SpecError(f"surrogate_kind must be one of {', '.join(SURROGATE_KINDS)}, got {kind!r}")
-    order = data.get("order", "yx")
-    if order not in ORDERS:
-        raise SpecError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    alpha, surrogates = _alpha_and_surrogates(data)
+    kind = _choice(data, "surrogate_kind", "circular", SURROGATE_KINDS)
+    order = _choice(data, "order", "yx", ORDERS)
     verbal = data.get("verbal", True)
     if not isinstance(verbal, bool):
         raise SpecError(f"verbal must be true or false, got {verbal!r}")
     burn_in = _int("burn_in", data.get("burn_in", 10), 1)
-    for n in lengths:
-        if n - burn_in < MIN_SCORED_STEPS:
-            raise SpecError(
-                f"length {n} leaves fewer than {MIN_SCORED_STEPS} scored steps "
-                f"after burn_in {burn_in}"
-            )
-        for lag in lags:
-            try:
-                check_lag(lag, n)
-            except ValueError as exc:
-                raise SpecError(f"lags/lengths: {exc}") from None
+    _check_lengths(lengths, lags, burn_in)
     spec = GridSpec(
         name=name.strip(),
         description=description,
@@ -321,7 +303,51 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
         source=source,
         sha256=sha256,
     )
-    for cell in spec.cells():  # surface generator errors (explosive VAR, bad kind) now
+    _check_cells(spec)
+    return spec
+
+
+def _alpha_and_surrogates(data: dict[str, Any]) -> tuple[float, int]:
+    """Read ``alpha`` (in (0, 1)) and ``surrogates``, enough of them to ever reject at alpha."""
+    alpha = _number("alpha", data.get("alpha", 0.05))
+    if not 0 < alpha < 1:
+        raise SpecError(f"alpha must be between 0 and 1, got {alpha!r}")
+    surrogates = _int("surrogates", data.get("surrogates", 19), 1)
+    need = math.ceil(1 / alpha - 1e-9) - 1
+    if surrogates < need:
+        raise SpecError(
+            f"surrogates {surrogates} is too few for alpha {alpha}: the smallest "
+            f"p-value is 1/(S+1), so at least {need} are needed to ever reject"
+        )
+    return alpha, surrogates
+
+
+def _choice(data: dict[str, Any], key: str, default: str, allowed: Sequence[str]) -> str:
+    """Read ``data[key]`` (``default`` when absent), which must be one of ``allowed``."""
+    value = data.get(key, default)
+    if value not in allowed:
+        raise SpecError(f"{key} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _check_lengths(lengths: tuple[int, ...], lags: tuple[int, ...], burn_in: int) -> None:
+    """Every length must leave enough scored steps after ``burn_in`` and fit every lag."""
+    for n in lengths:
+        if n - burn_in < MIN_SCORED_STEPS:
+            raise SpecError(
+                f"length {n} leaves fewer than {MIN_SCORED_STEPS} scored steps "
+                f"after burn_in {burn_in}"
+            )
+        for lag in lags:
+            try:
+                check_lag(lag, n)
+            except ValueError as exc:
+                raise SpecError(f"lags/lengths: {exc}") from None
+
+
+def _check_cells(spec: GridSpec) -> None:
+    """Generate one series per cell so generator errors (explosive VAR, bad kind) surface now."""
+    for cell in spec.cells():
         params = {
             **spec.condition_params.get(cell["condition"], {}),
             "length": cell["length"],
@@ -332,7 +358,6 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
             make_series(cell["condition"], seed=0, **params)
         except (ValueError, TypeError) as exc:
             raise SpecError(f"cell {_series_id(cell, 0).rsplit('/', 1)[0]}: {exc}") from None
-    return spec
 
 
 def _builtin_path(name: str) -> Path | None:

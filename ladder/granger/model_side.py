@@ -191,11 +191,20 @@ def prequential_logprobs(
     if isinstance(lag, bool) or int(lag) != lag or lag < 1:
         raise ValueError(f"lag must be an integer >= 1, got {lag!r}")
     lag = int(lag)
-    B, n = y.shape
     centre = max_code / 2.0
     yc, xc = y - centre, x - centre
+    mean, sd = _running_moments(yc, max_code)
+    _fill_var_predictions(yc, xc, lag, x_shift, mean, sd)
+    return _code_logprob(y, mean + centre, sd, max_code)
 
-    # fallback: running mean / sd of earlier y (t = 0: the middle code, a quarter range wide)
+
+def _running_moments(yc: np.ndarray, max_code: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fallback prediction: running mean / sd of earlier centred y, shapes (B, n) -> (B, n).
+
+    At ``t = 0`` the mean is the middle code and, until three earlier values exist, the sd
+    is a quarter of the code range; the sd is never below half a code.
+    """
+    B, n = yc.shape
     counts = np.arange(n, dtype=np.float64)
     csum = np.concatenate([np.zeros((B, 1)), np.cumsum(yc, axis=1)[:, :-1]], axis=1)
     csq = np.concatenate([np.zeros((B, 1)), np.cumsum(yc**2, axis=1)[:, :-1]], axis=1)
@@ -203,37 +212,47 @@ def prequential_logprobs(
         mean0 = np.where(counts > 0, csum / np.maximum(counts, 1), 0.0)
         var0 = np.where(counts > 1, (csq - counts * mean0**2) / np.maximum(counts - 1, 1), 0.0)
     sd0 = np.where(counts > 2, np.sqrt(np.maximum(var0, 0.0)), max_code / 4.0)
-    mean = mean0.copy()
-    sd = np.maximum(sd0, 0.5)
+    return mean0.copy(), np.maximum(sd0, 0.5)
 
+
+def _fill_var_predictions(
+    yc: np.ndarray, xc: np.ndarray, lag: int, x_shift: int, mean: np.ndarray, sd: np.ndarray
+) -> None:
+    """Overwrite ``mean``/``sd`` in place with the past-only VAR prediction where it exists.
+
+    A step gets the least-squares prediction once ``k + 2`` earlier targets exist
+    (``k = 1 + 2*lag`` features); earlier steps keep the fallback.
+    """
+    n = yc.shape[1]
     k = 1 + 2 * lag
-    if n - lag > k + 2:
-        feats = _lag_features(yc, xc, lag, x_shift)  # (B, T, k), T = n - lag
-        target = yc[:, lag:]
-        outer = np.einsum("btk,btl->btkl", feats, feats)
-        # A_t, b_t, c_t: sums over earlier targets only (exclusive cumulative sums)
-        A = np.cumsum(outer, axis=1) - outer
-        bvec = np.cumsum(feats * target[..., None], axis=1) - feats * target[..., None]
-        cy = np.cumsum(target**2, axis=1) - target**2
-        m = np.arange(n - lag, dtype=np.float64)  # earlier targets at each t
-        ok = m >= k + 2
-        idx = np.flatnonzero(ok)
-        if idx.size:
-            Ai = A[:, idx]
-            scale = np.trace(Ai, axis1=2, axis2=3)[..., None, None] / k
-            Ai = Ai + 1e-10 * scale * np.eye(k)
-            rhs = np.stack([bvec[:, idx], feats[:, idx]], axis=3)  # (B, I, k, 2)
-            sol = np.linalg.solve(Ai, rhs)
-            beta, ainv_f = sol[..., 0], sol[..., 1]
-            f = feats[:, idx]
-            ssr = np.maximum(cy[:, idx] - np.einsum("bik,bik->bi", beta, bvec[:, idx]), 0.0)
-            s2 = ssr / (m[idx] - k)
-            lev = np.einsum("bik,bik->bi", f, ainv_f)
-            mu = np.einsum("bik,bik->bi", f, beta)
-            cols = idx + lag
-            mean[:, cols] = mu
-            sd[:, cols] = np.sqrt(np.maximum(s2 * (1.0 + lev), 0.25))
-    return _code_logprob(y, mean + centre, sd, max_code)
+    if n - lag <= k + 2:
+        return
+    feats = _lag_features(yc, xc, lag, x_shift)  # (B, T, k), T = n - lag
+    target = yc[:, lag:]
+    outer = np.einsum("btk,btl->btkl", feats, feats)
+    # A_t, b_t, c_t: sums over earlier targets only (exclusive cumulative sums)
+    A = np.cumsum(outer, axis=1) - outer
+    bvec = np.cumsum(feats * target[..., None], axis=1) - feats * target[..., None]
+    cy = np.cumsum(target**2, axis=1) - target**2
+    m = np.arange(n - lag, dtype=np.float64)  # earlier targets at each t
+    ok = m >= k + 2
+    idx = np.flatnonzero(ok)
+    if not idx.size:
+        return
+    Ai = A[:, idx]
+    scale = np.trace(Ai, axis1=2, axis2=3)[..., None, None] / k
+    Ai = Ai + 1e-10 * scale * np.eye(k)
+    rhs = np.stack([bvec[:, idx], feats[:, idx]], axis=3)  # (B, I, k, 2)
+    sol = np.linalg.solve(Ai, rhs)
+    beta, ainv_f = sol[..., 0], sol[..., 1]
+    f = feats[:, idx]
+    ssr = np.maximum(cy[:, idx] - np.einsum("bik,bik->bi", beta, bvec[:, idx]), 0.0)
+    s2 = ssr / (m[idx] - k)
+    lev = np.einsum("bik,bik->bi", f, ainv_f)
+    mu = np.einsum("bik,bik->bi", f, beta)
+    cols = idx + lag
+    mean[:, cols] = mu
+    sd[:, cols] = np.sqrt(np.maximum(s2 * (1.0 + lev), 0.25))
 
 
 _PAIR = re.compile(r"(\d+),(\d+);")
@@ -391,6 +410,36 @@ def surrogate_p_value(te_per_surrogate: Sequence[float]) -> float:
 # --------------------------------------------------------------------------- TE_M
 
 
+def _te_series(
+    series: Series | tuple[np.ndarray, np.ndarray], order: str, burn_in: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(x, y)`` arrays of ``series``, after checking ``order`` and ``burn_in`` against it."""
+    if isinstance(series, tuple):
+        x, y = (np.asarray(v, dtype=np.float64) for v in series)
+    else:
+        x, y = series.x, series.y
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; allowed: {', '.join(ORDERS)}")
+    n = len(x)
+    if isinstance(burn_in, bool) or int(burn_in) != burn_in or burn_in < 1:
+        raise ValueError(f"burn_in must be an integer >= 1, got {burn_in!r}")
+    if n - burn_in < 2:
+        raise ValueError(f"series of length {n} leaves fewer than 2 steps after burn_in {burn_in}")
+    return x, y
+
+
+def _score_all(scorer: Scorer, texts: list[str], spans: list[Any], n_steps: int) -> np.ndarray:
+    """Call ``scorer`` once on all texts; check it gave finite (len(texts), n_steps) values."""
+    values = scorer(texts, spans)
+    ll = np.asarray(values, dtype=np.float64)
+    if ll.shape != (len(texts), n_steps) or not np.isfinite(ll).all():
+        raise ValueError(
+            f"scorer returned {ll.shape} values (finite: {np.isfinite(ll).all()}); "
+            f"expected finite {(len(texts), n_steps)}"
+        )
+    return ll
+
+
 def model_te(
     scorer: Scorer,
     series: Series | tuple[np.ndarray, np.ndarray],
@@ -415,17 +464,8 @@ def model_te(
     (scored steps), ``n_surrogates``, ``kind``, ``order``, ``digits``, ``burn_in``,
     ``scale`` and ``surrogates`` (offsets or permutations).
     """
-    if isinstance(series, tuple):
-        x, y = (np.asarray(v, dtype=np.float64) for v in series)
-    else:
-        x, y = series.x, series.y
-    if order not in ORDERS:
-        raise ValueError(f"unknown order {order!r}; allowed: {', '.join(ORDERS)}")
+    x, y = _te_series(series, order, burn_in)
     n = len(x)
-    if isinstance(burn_in, bool) or int(burn_in) != burn_in or burn_in < 1:
-        raise ValueError(f"burn_in must be an integer >= 1, got {burn_in!r}")
-    if n - burn_in < 2:
-        raise ValueError(f"series of length {n} leaves fewer than 2 steps after burn_in {burn_in}")
     rng = np.random.default_rng(seed)
     scale = Scale.fit(x, y, digits)
     sx, info = surrogates(
@@ -436,13 +476,7 @@ def model_te(
         ser = serialize(xv, y, order=order, header=header, scale=scale)  # type: ignore[arg-type]
         texts.append(ser.text)
         spans.append(ser.y_spans[burn_in:])
-    values = scorer(texts, spans)
-    ll = np.asarray(values, dtype=np.float64)
-    if ll.shape != (len(texts), n - burn_in) or not np.isfinite(ll).all():
-        raise ValueError(
-            f"scorer returned {ll.shape} values (finite: {np.isfinite(ll).all()}); "
-            f"expected finite {(len(texts), n - burn_in)}"
-        )
+    ll = _score_all(scorer, texts, spans, n - burn_in)
     real, surr = ll[0], ll[1:]
     te_per = (real[None, :] - surr).mean(axis=1)
     return {

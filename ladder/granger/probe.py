@@ -250,10 +250,28 @@ def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dic
     tokens0 = backend.tokens()
     series = make_series(entry["condition"], **entry["params"])
     cl = _classical(series, grid.alpha)
+    record = _base_record(entry, series, cl)
+    scorer = backend.scorer_for(series, cl)
+    record.update(_model_fields(scorer, series, grid, entry["seed"]))
+    record["oracle_lag"] = scorer.lag if isinstance(scorer, LinearGaussianScorer) else None
+    p_yes = None
+    if grid.verbal:
+        p_yes, verbal_error = _verbal_answer(backend, series, grid)
+        if verbal_error is not None:
+            record["verbal_error"] = verbal_error
+    record["p_yes"] = p_yes
+    record["verbal_yes"] = None if p_yes is None else bool(p_yes > 0.5)
+    record["seconds"] = time.perf_counter() - start
+    record["tokens"] = backend.tokens() - tokens0
+    return json_safe(record)
+
+
+def _base_record(entry: dict[str, Any], series: Series, cl: dict[str, Any]) -> dict[str, Any]:
+    """The record's plan, truth and classical (statsmodels) fields, in their recorded order."""
     tests = cl.get("tests") or {}
     xy, yx = tests.get("x->y") or {}, tests.get("y->x") or {}
     testable = bool(cl.get("testable"))
-    record: dict[str, Any] = {
+    return {
         "id": entry["id"],
         "index": entry["index"],
         "condition": entry["condition"],
@@ -276,47 +294,48 @@ def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dic
         "sm_p_yx": yx.get("p_value"),
         "te_gauss": (cl.get("te_gauss") or {}).get("x->y"),
     }
-    scorer = backend.scorer_for(series, cl)
+
+
+def _model_fields(scorer: Scorer, series: Series, grid: GridSpec, seed: int) -> dict[str, Any]:
+    """TE_M fields of the record; a ValueError from :func:`model_te` is recorded, not raised."""
     try:
         te = model_te(
             scorer,
             series,
             n_surrogates=grid.surrogates,
             kind=grid.surrogate_kind,
-            seed=entry["seed"],
+            seed=seed,
             digits=grid.digits,
             order=grid.order,
             burn_in=grid.burn_in,
         )
-        record.update(
-            te_m=te["te_m"],
-            model_p=te["p_value"],
-            model_reject=te["p_value"] <= grid.alpha,
-            model=te,
-            model_error=None,
-        )
     except ValueError as exc:
-        record.update(
-            te_m=None,
-            model_p=None,
-            model_reject=None,
-            model=None,
-            model_error=str(exc).splitlines()[0],
-        )
-    record["oracle_lag"] = scorer.lag if isinstance(scorer, LinearGaussianScorer) else None
-    p_yes = None
-    if grid.verbal:
-        try:
-            ser = serialize(series.x, series.y, digits=grid.digits, order=grid.order)  # type: ignore[arg-type]
-            answers = backend.verbal([verbal_prompt(ser)])
-            p_yes = answers[0] if answers else None
-        except ValueError as exc:
-            record["verbal_error"] = str(exc).splitlines()[0]
-    record["p_yes"] = p_yes
-    record["verbal_yes"] = None if p_yes is None else bool(p_yes > 0.5)
-    record["seconds"] = time.perf_counter() - start
-    record["tokens"] = backend.tokens() - tokens0
-    return json_safe(record)
+        return {
+            "te_m": None,
+            "model_p": None,
+            "model_reject": None,
+            "model": None,
+            "model_error": str(exc).splitlines()[0],
+        }
+    return {
+        "te_m": te["te_m"],
+        "model_p": te["p_value"],
+        "model_reject": te["p_value"] <= grid.alpha,
+        "model": te,
+        "model_error": None,
+    }
+
+
+def _verbal_answer(
+    backend: Backend, series: Series, grid: GridSpec
+) -> tuple[float | None, str | None]:
+    """Ask the verbal question; return ``(p_yes, None)`` or ``(None, error line)``."""
+    try:
+        ser = serialize(series.x, series.y, digits=grid.digits, order=grid.order)  # type: ignore[arg-type]
+        answers = backend.verbal([verbal_prompt(ser)])
+        return (answers[0] if answers else None), None
+    except ValueError as exc:
+        return None, str(exc).splitlines()[0]
 
 
 # --------------------------------------------------------------------------- run files

@@ -649,6 +649,29 @@ def _prepare_options(
     return conts, prompt_ids, option_ids, drift
 
 
+def _option_items(
+    prompt_ids: list[list[int]], option_ids: list[list[list[int]]], n_opt: int
+) -> list[_Item]:
+    """One :class:`_Item` per prompt: option ``k`` of prompt ``i`` sums into slot ``i*n_opt+k``.
+
+    The first token of every option is read at the prompt's last position; an option's
+    later tokens are read along a branch holding its earlier tokens.
+    """
+    items: list[_Item] = []
+    for i, (ids, opts) in enumerate(zip(prompt_ids, option_ids, strict=True)):
+        if not ids:
+            raise ScoringError(f"prompt {i} encodes to no tokens and the tokenizer adds no BOS")
+        last = len(ids) - 1
+        reads = [(last, opt[0], i * n_opt + k) for k, opt in enumerate(opts)]
+        branches = [
+            (opt[:-1], [(j, opt[j + 1], i * n_opt + k) for j in range(len(opt) - 1)])
+            for k, opt in enumerate(opts)
+            if len(opt) > 1
+        ]
+        items.append(_Item(ids, reads, branches))
+    return items
+
+
 def score_options(
     loaded: LoadedModel,
     prompts: Sequence[str],
@@ -680,18 +703,7 @@ def score_options(
     """
     conts, prompt_ids, option_ids, drift = _prepare_options(loaded, prompts, options, option_form)
     n_opt = len(options)
-    items: list[_Item] = []
-    for i, (ids, opts) in enumerate(zip(prompt_ids, option_ids, strict=True)):
-        if not ids:
-            raise ScoringError(f"prompt {i} encodes to no tokens and the tokenizer adds no BOS")
-        last = len(ids) - 1
-        reads = [(last, opt[0], i * n_opt + k) for k, opt in enumerate(opts)]
-        branches = [
-            (opt[:-1], [(j, opt[j + 1], i * n_opt + k) for j in range(len(opt) - 1)])
-            for k, opt in enumerate(opts)
-            if len(opt) > 1
-        ]
-        items.append(_Item(ids, reads, branches))
+    items = _option_items(prompt_ids, option_ids, n_opt)
     sums = _run(
         loaded,
         items,
