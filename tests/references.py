@@ -26,8 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
+import pytest
 
 from ladder.engine.graphs import CausalGraph
+from ladder.engine.identification import latent_projection
 from ladder.engine.scm import SCM, Variable
 
 if TYPE_CHECKING:
@@ -417,3 +419,20 @@ def with_hidden(scm: SCM, hidden: Sequence[str]) -> SCM:
         ),
         scm.noise,
     )
+
+
+def y0_identifiable(dag: nx.DiGraph, hidden: set[str], x: str, y: str) -> bool:
+    """y0's ID implementation on our latent projection (y0 is the reference for ID only)."""
+    y0_graph = pytest.importorskip("y0.graph")
+    identify_mod = pytest.importorskip("y0.algorithm.identify")
+    dsl = pytest.importorskip("y0.dsl")
+    g = latent_projection(dag, hidden)
+    mixed = y0_graph.NxMixedGraph()
+    for node in sorted(g.nodes):
+        mixed.add_node(dsl.Variable(node))
+    for a, b in g.directed.edges:
+        mixed.add_directed_edge(dsl.Variable(a), dsl.Variable(b))
+    for a, b in g.bidirected.edges:
+        mixed.add_undirected_edge(dsl.Variable(a), dsl.Variable(b))
+    found = identify_mod.identify_outcomes(mixed, {dsl.Variable(x)}, {dsl.Variable(y)})
+    return found is not None

@@ -32,6 +32,7 @@ DOCUMENTED = {
         {"mediator": "M", "confounder": "W"},
         set(),
     ),
+    "bow": ({("X", "Y"), ("U", "X"), ("U", "Y")}, {"hidden": "U"}, {"U"}),
 }
 
 

@@ -184,7 +184,7 @@ def test_commonsense_covers_all_stories() -> None:
 
 @pytest.mark.parametrize("family", ["random5", "loop", ""])
 def test_commonsense_unknown_family(family: str) -> None:
-    with pytest.raises(ValueError, match="families with stories: arrowhead, chain"):
+    with pytest.raises(ValueError, match="families with stories: arrowhead, bow, chain"):
         commonsense_names(family, random.Random(0))
     with pytest.raises(ValueError, match="families with stories"):
         anticommonsense_names(family, random.Random(0))

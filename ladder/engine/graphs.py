@@ -29,6 +29,7 @@ __all__ = [
     "FAMILIES",
     "CausalGraph",
     "arrowhead",
+    "bow",
     "chain",
     "collider",
     "confounding",
@@ -182,6 +183,19 @@ def frontdoor() -> CausalGraph:
     )
 
 
+def bow() -> CausalGraph:
+    """X → Y with a hidden confounder U → X, U → Y (the bow graph: the effect of X on Y
+    is not identifiable from the observed X and Y)."""
+    return _make(
+        "bow",
+        [("X", "Y"), ("U", "X"), ("U", "Y")],
+        "X",
+        "Y",
+        {"hidden": "U"},
+        hidden=["U"],
+    )
+
+
 def diamond() -> CausalGraph:
     """X → A → Y and X → B → Y: two parallel mediators."""
     return _make("diamond", [("X", "A"), ("X", "B"), ("A", "Y"), ("B", "Y")], "X", "Y")
@@ -263,6 +277,7 @@ FAMILIES: dict[str, Callable[[], CausalGraph]] = {
     "frontdoor": frontdoor,
     "diamond": diamond,
     "arrowhead": arrowhead,
+    "bow": bow,
 }
 
 
