@@ -26,9 +26,19 @@ from __future__ import annotations
 
 from ladder.core.records import Answer
 from ladder.engine.query_types import QUERY_TYPES, Query, QueryType, Rule
+from ladder.engine.query_types._base import ZERO_TOLERANCE
 from ladder.engine.scm import SCM
 
-__all__ = ["QUERY_TYPES", "Query", "QueryType", "Rule", "answer", "association_truth", "truth"]
+__all__ = [
+    "QUERY_TYPES",
+    "ZERO_TOLERANCE",
+    "Query",
+    "QueryType",
+    "Rule",
+    "answer",
+    "association_truth",
+    "truth",
+]
 
 
 def truth(scm: SCM, query: Query) -> float:
@@ -46,5 +56,13 @@ def association_truth(scm: SCM, query: Query) -> float:
 
 
 def answer(query: Query, value: float) -> Answer:
-    """The contract's yes/no rule for ``value`` (a truth, or a baseline's estimate)."""
+    """The contract's yes/no rule for ``value`` (a truth, or a baseline's estimate).
+
+    A value within :data:`ZERO_TOLERANCE` of the threshold (0 for differences, ½ for
+    probabilities) is "no" for both polarities: an exact zero computed as 1e-16 is no effect.
+
+    >>> q = Query("marginal", outcome="Y", polarity=-1)
+    >>> answer(q, 0.5 - 1e-16), answer(q, 0.4)
+    ('no', 'yes')
+    """
     return query.kind.answer(query.polarity, value)

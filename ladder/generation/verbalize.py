@@ -7,7 +7,8 @@ A prompt has four parts, each a plain function of plain data:
 2. the evidence — :func:`stated_probabilities` (``probabilities`` mode: the
    observational factorisation of the observed variables, ``P(V | observed parents)``,
    or ``P(V | all earlier observed variables)`` where V has a hidden parent) or
-   :func:`sample_table` (``samples`` mode: counts from a sample of the observed joint);
+   :func:`sample_table` (``samples`` mode: counts of a :func:`draw_sample` sample of the
+   observed joint);
 3. for rung 3, the monotonicity (comonotone noise) assumption in plain words;
 4. :func:`question` — the query in words (or formal notation for ``symbolic``).
 
@@ -16,6 +17,7 @@ Stated numbers are observational only: never interventional quantities.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from collections.abc import Mapping, Sequence
@@ -33,8 +35,10 @@ from ladder.generation.naming import VarText
 __all__ = [
     "EVIDENCE_MODES",
     "MONOTONE_SENTENCE",
+    "Sample",
     "StatedProbability",
     "describe_graph",
+    "draw_sample",
     "fact_sentence",
     "question",
     "render_prompt",
@@ -44,7 +48,14 @@ __all__ = [
 
 EVIDENCE_MODES = ("probabilities", "samples")
 
+#: The first sentence of every prompt: the world is made up and closed (the suite's own words).
 INTRO = (
+    "Consider an invented, closed world in which nothing holds except the conditions stated "
+    "below: no other factors or causal links exist, and nothing known about the real world "
+    "applies."
+)
+#: The first sentence of contract-version-1 prompts made before it changed (committed runs).
+INTRO_V1 = (
     "Imagine a self-contained, hypothetical world with only the following conditions, "
     "and without any unmentioned factors or causal relationships."
 )
@@ -154,31 +165,79 @@ def _format_probability(p: StatedProbability, names: Mapping[str, VarText], symb
     )
 
 
-def sample_table(
-    scm: SCM,
-    graph: CausalGraph,
-    names: Mapping[str, VarText],
-    size: int,
-    rng: random.Random,
-    symbolic: bool,
-) -> str:
-    """Counts of each configuration of the observed variables in a random sample.
+@dataclass(frozen=True)
+class Sample:
+    """Counts of a random sample of the observed variables: ``counts[bits]`` units had the
+    values ``bits`` (one axis per variable of ``variables``, in that order).
 
-    The sample is a multinomial draw of ``size`` units from the exact observed joint.
+    >>> s = Sample(("X", "Y"), np.array([[10, 30], [20, 40]]))
+    >>> s.size, s.probability("Y", {"X": 1})
+    (100, 0.6666666666666666)
+    """
+
+    variables: tuple[str, ...]
+    counts: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """The number of units in the sample."""
+        return round(float(self.counts.sum()))
+
+    def count(self, values: Mapping[str, int]) -> float:
+        """How many units have ``values`` (a partial assignment of the variables).
+
+        A float, so that ``counts`` may also hold exact probabilities (a population).
+        """
+        index = tuple(values.get(v, slice(None)) for v in self.variables)
+        return float(np.sum(self.counts[index]))
+
+    def probability(self, target: str, given: Mapping[str, int] | None = None) -> float:
+        """The sample frequency of ``target = 1`` among units with ``given``.
+
+        Raises ``ValueError`` when no unit has ``given`` (the frequency is undefined).
+        """
+        given = dict(given or {})
+        base = self.count(given)
+        if base == 0:
+            raise ValueError(f"no unit of the sample has {_formal(given)}")
+        return self.count({**given, target: 1}) / base
+
+
+def draw_sample(scm: SCM, graph: CausalGraph, size: int, rng: random.Random) -> Sample:
+    """A multinomial draw of ``size`` units from the exact joint of the observed variables.
+
+    It takes one 64-bit number from ``rng`` (so the draw is reproducible per item).
     """
     observed = graph.observed
     joint = inference.joint_distribution(scm, observed).ravel()
     gen = np.random.default_rng(rng.getrandbits(64))
     counts = gen.multinomial(size, joint / joint.sum())
-    header = [names[v].name for v in observed]
+    return Sample(tuple(observed), counts.reshape((2,) * len(observed)))
+
+
+def sample_table(sample: Sample, names: Mapping[str, VarText], symbolic: bool) -> str:
+    """The prompt's count table of ``sample``: one row per configuration that occurs.
+
+    >>> from ladder.generation.naming import symbolic_names
+    >>> s = Sample(("X", "Y"), np.array([[10, 0], [20, 40]]))
+    >>> print(sample_table(s, symbolic_names(["X", "Y"]), True).split(":", 1)[1])
+    <BLANKLINE>
+    | X | Y | count |
+    |---|---|---|
+    | 0 | 0 | 10 |
+    | 1 | 0 | 20 |
+    | 1 | 1 | 40 |
+    """
+    header = [names[v].name for v in sample.variables]
     yes, no = ("1", "0") if symbolic else ("yes", "no")
+    flat = sample.counts.ravel()
     lines = ["| " + " | ".join([*header, "count"]) + " |", "|" + "---|" * (len(header) + 1)]
-    for flat, bits in enumerate(itertools.product((0, 1), repeat=len(observed))):
-        if counts[flat]:
+    for i, bits in enumerate(itertools.product((0, 1), repeat=len(sample.variables))):
+        if flat[i]:
             cells = [yes if b else no for b in bits]
-            lines.append("| " + " | ".join([*cells, str(int(counts[flat]))]) + " |")
+            lines.append("| " + " | ".join([*cells, str(int(flat[i]))]) + " |")
     return (
-        f"A random sample of {size} units was observed; each row counts the units "
+        f"A random sample of {sample.size} units was observed; each row counts the units "
         "with that combination of values:\n" + "\n".join(lines)
     )
 
@@ -228,13 +287,30 @@ def question(query: Query, names: Mapping[str, VarText], symbolic: bool) -> str:
 
 
 def fact_sentence(
-    scm: SCM, graph: CausalGraph, query: Query, names: Mapping[str, VarText], symbolic: bool
+    scm: SCM,
+    graph: CausalGraph,
+    query: Query,
+    names: Mapping[str, VarText],
+    symbolic: bool,
+    sample: Sample | None = None,
 ) -> str | None:
-    """The extra statement the query type makes before its question (None: it has none)."""
+    """The extra statement the query type makes before its question (None: it has none).
+
+    Its numbers are exact observational probabilities, or, when the prompt shows
+    ``sample``, that table's frequencies: a prompt never states numbers its own table
+    contradicts. Where the table has no unit to compute one from, no fact is stated.
+    """
     make = query.kind.fact
     if make is None:
         return None
-    fact = make(scm, graph, query)
+    if sample is None:
+        probability = functools.partial(inference.marginal, scm)
+    else:
+        probability = sample.probability
+    try:
+        fact = make(scm, graph, query, probability)
+    except ValueError:  # a condition no unit of the sample meets
+        return None
     values: dict[str, object] = {**_placeholders(query, names, symbolic, fact.roles)}
     values.update(fact.numbers)
     return _fill(fact.symbolic if symbolic else fact.story, values, f"fact of {query.type}")
@@ -251,19 +327,27 @@ def render_prompt(
     rng: random.Random,
     sample_size: int = 1000,
     stated: Sequence[StatedProbability] | None = None,
+    sample: Sample | None = None,
 ) -> str:
-    """The full prompt text of one item (``stated``: precomputed
-    :func:`stated_probabilities`, to avoid computing them twice)."""
+    """The full prompt text of one item.
+
+    ``stated``: precomputed :func:`stated_probabilities`, to avoid computing them twice;
+    ``sample``: the sample ``samples`` mode shows (default: :func:`draw_sample` from
+    ``rng``), so that a caller can check it before it is rendered.
+    """
     parts = [INTRO, describe_graph(graph, names, symbolic)]
     if evidence == "probabilities":
         if stated is None:
             stated = stated_probabilities(scm, graph)
         parts.append(" ".join(_format_probability(p, names, symbolic) for p in stated))
+        sample = None
     elif evidence == "samples":
-        parts.append(sample_table(scm, graph, names, sample_size, rng, symbolic))
+        if sample is None:
+            sample = draw_sample(scm, graph, sample_size, rng)
+        parts.append(sample_table(sample, names, symbolic))
     else:
         raise SCMError(f"unknown evidence mode {evidence!r}; allowed: {EVIDENCE_MODES}")
-    fact = fact_sentence(scm, graph, query, names, symbolic)
+    fact = fact_sentence(scm, graph, query, names, symbolic, sample)
     if fact is not None:
         parts.append(fact)
     if query.rung == 3:

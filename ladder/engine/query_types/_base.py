@@ -18,11 +18,15 @@ from ladder.core.records import Answer, QueryRecord
 from ladder.engine.graphs import CausalGraph
 from ladder.engine.scm import SCM
 
-__all__ = ["QUERY_TYPES", "Fact", "Query", "QueryType", "Rule", "Wording"]
+__all__ = ["QUERY_TYPES", "ZERO_TOLERANCE", "Fact", "Query", "QueryType", "Rule", "Wording"]
 
 Rule = Literal["probability", "difference", "indicator"]
 """How ``truth`` becomes yes/no: ``probability`` compares it with ½, ``difference`` with
 0 (both signed by the polarity), ``indicator`` asks whether it is 1."""
+
+#: |value − threshold| below this counts as exactly the threshold: an effect that is 0 by
+#: construction often computes as ±1e-16, which must not become "yes" for one polarity.
+ZERO_TOLERANCE = 1e-12
 
 #: Every registered query type by name, ordered by rung, then name (filled by the package).
 QUERY_TYPES: dict[str, QueryType] = {}
@@ -158,6 +162,10 @@ class Fact:
 
 
 TruthFn = Callable[[SCM, Query], float]
+#: ``P(target = 1 | given)`` as the prompt's evidence gives it: exact, or a sample's
+#: frequency. Raises ``ValueError`` when ``given`` has probability (or count) 0.
+ProbabilityFn = Callable[[str, Mapping[str, int]], float]
+FactFn = Callable[[SCM, CausalGraph, Query, ProbabilityFn], Fact]
 BuildFn = Callable[[CausalGraph, SCM, random.Random, str], "Query | None"]
 
 
@@ -174,7 +182,9 @@ class QueryType:
       rung-1 reasoner computes instead (default: ``truth``);
     * ``structural_zero``: the truth is 0 by construction (the answer is "no" whatever the
       polarity, so the polarity is drawn at random and no margin applies);
-    * ``wording`` and optionally ``fact(scm, graph, query)``: what the prompt says.
+    * ``wording`` and optionally ``fact(scm, graph, query, probability)``: what the prompt
+      says; a fact's numbers come from ``probability`` (:data:`ProbabilityFn`), so that in
+      ``samples`` mode they are the shown table's frequencies, not the population's.
     """
 
     name: str
@@ -188,7 +198,7 @@ class QueryType:
     association: TruthFn | None = None
     on_random: str | None = None
     structural_zero: bool = False
-    fact: Callable[[SCM, CausalGraph, Query], Fact] | None = None
+    fact: FactFn | None = None
 
     def associate(self, scm: SCM, query: Query) -> float:
         """The rung-1 counterpart of ``truth`` (``truth`` itself for rung-1 types)."""
@@ -199,17 +209,28 @@ class QueryType:
         return value - 0.5 if self.rule == "probability" else value
 
     def answer(self, polarity: int, value: float) -> Answer:
-        """The contract's yes/no rule for ``value`` (a truth or an estimate)."""
+        """The contract's yes/no rule for ``value`` (a truth or an estimate).
+
+        A value within :data:`ZERO_TOLERANCE` of the threshold is the threshold itself:
+        "no" for both polarities (neither more nor less likely).
+
+        >>> ate = QUERY_TYPES["ate"]
+        >>> ate.answer(1, 1e-16), ate.answer(-1, -1e-16), ate.answer(-1, -0.2)
+        ('no', 'no', 'yes')
+        """
         if self.rule == "indicator":
             return "yes" if value == 1 else "no"
-        return "yes" if polarity * self.centred(value) > 0 else "no"
+        centred = self.centred(value)
+        if abs(centred) < ZERO_TOLERANCE:
+            return "no"
+        return "yes" if polarity * centred > 0 else "no"
 
     def clear_of_margin(self, value: float, margin: float) -> bool:
         """Whether ``value`` is far enough from the threshold to be asked."""
         if self.rule == "indicator":
             return True
         if self.structural_zero:
-            return abs(value) < 1e-12
+            return abs(self.centred(value)) < ZERO_TOLERANCE
         return abs(self.centred(value)) >= max(margin, 1e-9)
 
     def polarity_for(self, value: float, want: str, rng: random.Random) -> int:
@@ -218,5 +239,6 @@ class QueryType:
             return 1
         if self.structural_zero:
             return rng.choice((1, -1))
+        # A zero value answers "no" either way; clear_of_margin never lets one through.
         sign = 1 if self.centred(value) > 0 else -1
         return sign if want == "yes" else -sign

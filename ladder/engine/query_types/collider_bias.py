@@ -7,7 +7,7 @@ import random
 
 from ladder.engine import inference
 from ladder.engine.graphs import CausalGraph
-from ladder.engine.query_types._base import Fact, Query, QueryType
+from ladder.engine.query_types._base import Fact, ProbabilityFn, Query, QueryType
 from ladder.engine.query_types._common import NO_COLLIDER_ON_RANDOM, contrast, has_collider
 from ladder.engine.query_types.ate import WORDING
 from ladder.engine.scm import SCM
@@ -24,8 +24,9 @@ def truth(scm: SCM, q: Query) -> float:
     return inference.ate(scm, q.treatment, q.outcome)
 
 
-def fact(scm: SCM, g: CausalGraph, q: Query) -> Fact:
-    """The observational contrast among units selected on the collider (C=1)."""
+def fact(scm: SCM, g: CausalGraph, q: Query, probability: ProbabilityFn) -> Fact:
+    """The observational contrast among units selected on the collider (C=1), with the
+    numbers of the prompt's evidence (``probability``: exact, or the table's frequencies)."""
     collider = g.roles["collider"]
     assert q.treatment is not None and q.outcome is not None
     return Fact(
@@ -36,8 +37,8 @@ def fact(scm: SCM, g: CausalGraph, q: Query) -> Fact:
         symbolic="P({y}=1 | {x}=1, {c}=1) = {p1:.2f} and P({y}=1 | {x}=0, {c}=1) = {p0:.2f}.",
         roles={"c": collider},
         numbers={
-            "p1": inference.marginal(scm, q.outcome, {collider: 1, q.treatment: 1}),
-            "p0": inference.marginal(scm, q.outcome, {collider: 1, q.treatment: 0}),
+            "p1": probability(q.outcome, {collider: 1, q.treatment: 1}),
+            "p0": probability(q.outcome, {collider: 1, q.treatment: 0}),
         },
     )
 
