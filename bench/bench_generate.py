@@ -1,6 +1,9 @@
 """Benchmark: generating the ``core`` suite (ground truth included).
 
-Times ``generate_items(load_suite("core"), seed, n)`` in-process (JSONL serialisation
+Times ``generate_items(load_suite("core"), seed, n)`` (item families, contract version 2)
+in-process, beside a baseline measured in the same run: the version-1 core suite
+(``tests/data/core_v1.yaml``, one question per SCM), printing the ratio of the two. It times
+each in-process (JSONL serialisation
 included, nothing written), then once through the ``ladder generate`` console script in a
 subprocess (interpreter start, imports and file writing included), and prints seconds,
 items/s and the target (10,000 items in at most 30 s of wall time) as PASS/FAIL wording — a
@@ -29,17 +32,23 @@ from pathlib import Path
 from typing import Any
 
 import ladder.generation.generate as gen
-from ladder.generation.specs import load_suite
+from ladder.generation.specs import TaskSpec, load_spec, load_suite
 
 TARGET_S = 30.0
 TARGET_N = 10_000
+#: The version-1 core suite, frozen: the baseline the families are compared with.
+BASELINE_SPEC = Path(__file__).resolve().parent.parent / "tests" / "data" / "core_v1.yaml"
 
 # Stage -> names in ladder.generation.generate whose calls make up that stage.
 STAGES = {
     "graph + SCM sampling": ("_draw_graph", "supports", "random_scm"),
-    "query construction": ("_build_query",),
     "truth (exact inference)": ("truth",),
-    "prompt rendering": ("names_for", "render_prompt", "stated_probabilities"),
+    "prompt rendering": (
+        "names_for",
+        "render_prompt",
+        "stated_probabilities",
+        "draw_sample",
+    ),
     "association oracle": ("association_truth",),
 }
 
@@ -52,9 +61,8 @@ def verdict(seconds: float, n: int) -> str:
     return f"target {TARGET_N} items <= {TARGET_S:.0f} s{scaled}: {word}"
 
 
-def time_in_process(n: int, seed: int) -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of generating and serialising ``n`` core items."""
-    spec = load_suite("core")
+def time_in_process(spec: TaskSpec, n: int, seed: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of generating and serialising ``n`` items of ``spec``."""
     c0, t0 = time.process_time(), time.perf_counter()
     size = 0
     for item in gen.generate_items(spec, seed, n):
@@ -176,14 +184,26 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f} (other processes slow every figure below)"
     )
     print("in-process (generate_items + dumps, ground truth included):")
-    seconds, cpu = time_in_process(args.n, args.seed)
+    figures = {}
+    for label, spec in (
+        ("baseline: version-1 core (tests/data/core_v1.yaml)", load_spec(BASELINE_SPEC)),
+        ("families: core (tasks/core.yaml)", load_suite("core")),
+    ):
+        print(f" {label}")
+        seconds, cpu = time_in_process(spec, args.n, args.seed)
+        figures[label.split(":")[0]] = (seconds, cpu)
+        print(
+            f"  {args.n} items in {seconds:.2f} s = {args.n / seconds:.0f} items/s   "
+            f"[{verdict(seconds, args.n)}]"
+        )
+        print(
+            f"  CPU time {cpu:.2f} s = {args.n / cpu:.0f} items/CPU-s "
+            "(what the wall time would be on an otherwise idle core)"
+        )
+    (base_s, base_cpu), (fam_s, fam_cpu) = figures["baseline"], figures["families"]
     print(
-        f"  {args.n} items in {seconds:.2f} s = {args.n / seconds:.0f} items/s   "
-        f"[{verdict(seconds, args.n)}]"
-    )
-    print(
-        f"  CPU time {cpu:.2f} s = {args.n / cpu:.0f} items/CPU-s "
-        "(what the wall time would be on an otherwise idle core)"
+        f"  families / baseline: wall {fam_s / base_s:.2f}x, CPU {fam_cpu / base_cpu:.2f}x "
+        "(measured in this run)"
     )
     if not args.no_cli:
         print(

@@ -48,8 +48,8 @@ _NAMES = [
 
 def _story(rng: random.Random, x: str, m: str, y: str, sentences: int) -> str:
     lines = [
-        "Imagine a self-contained, hypothetical world with only the following conditions, "
-        "and without any unmentioned factors or causal relationships.",
+        "Consider an invented, closed world in which nothing holds except the conditions stated "
+        "below: no other factors or causal links exist.",
         f"{x.capitalize()} has a direct effect on {m} and on {y}. {m.capitalize()} has a direct "
         f"effect on {y}.",
     ]

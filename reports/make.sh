@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Regenerate the committed results: a fixed subset of the core suite (its first N items at
-# seed 0, which visits every (family, query) cell of core.yaml round-robin), scored by the
-# four baselines and the two embedded models, one report per run, the Granger quick grid
+# Regenerate the committed results: a fixed subset of the version-1 core suite (its first N
+# items at seed 0, which visits every (family, query) cell round-robin; the spec is frozen
+# as tests/data/core_v1.yaml until the committed runs are regenerated on item families),
+# scored by the four baselines and the two embedded models, one report per run, the Granger quick grid
 # on the default model, and the leaderboard. Usage: bash reports/make.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-500}"
 OUT=reports/core${N}
 mkdir -p "$OUT/runs"
-[ -f "$OUT/items.jsonl" ] || ladder generate --suite core --n "$N" --seed 0 --out "$OUT/items.jsonl"
+[ -f "$OUT/items.jsonl" ] || ladder generate --spec tests/data/core_v1.yaml --n "$N" --seed 0 --out "$OUT/items.jsonl"
 for model in truth-oracle association-oracle always-yes random smollm2-135m-instruct gemma-3-270m; do
   dir="$OUT/runs/$model"
   if [ -f "$dir/results.json" ]; then

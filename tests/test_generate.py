@@ -1,6 +1,8 @@
 """Acceptance tests of item generation against the item contract (version 1, DESIGN.md).
 
-One ``core`` set of 2,000 items (seed 0) is generated once per module; the tests read it.
+One set of 2,000 items of the version-1 core suite (``tests/data/core_v1.yaml``, seed 0) is
+generated once per module; the tests read it. Item families (contract version 2, the
+built-in ``core`` suite) are tested in ``tests/test_families.py``.
 The contract's tables (rung and decision rule of each query type) are written out here
 again, so that the tests do not trust ``ladder.engine.queries`` for what they check.
 """
@@ -19,7 +21,7 @@ import pytest
 
 from ladder.generation.generate import dumps, generate_items, item_id
 from ladder.generation.naming import load_stories
-from ladder.generation.specs import load_suite, parse_spec
+from ladder.generation.specs import load_spec, parse_spec
 
 N = 2000
 SEED = 0
@@ -59,7 +61,7 @@ def question_free(prompt: str) -> str:
 
 @pytest.fixture(scope="module")
 def spec():
-    return load_suite("core")
+    return load_spec(Path(__file__).parent / "data" / "core_v1.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_core_yaml_cells_as_written(spec):
     """The suite as loaded is the file as written (nothing silently dropped)."""
     import yaml
 
-    raw = yaml.safe_load((Path(__file__).parents[1] / "tasks" / "core.yaml").read_text())
+    raw = yaml.safe_load((Path(__file__).parent / "data" / "core_v1.yaml").read_text())
     written = {f: tuple(q) for f, q in raw["cells"].items() if f != "random"}
     assert dict(spec.cells) == written
     assert spec.random_dags.queries == tuple(raw["cells"]["random"]["queries"])
@@ -375,14 +377,26 @@ def _joint(scm: Mapping[str, Any]) -> tuple[list[str], np.ndarray, np.ndarray]:
 _STATED = re.compile(r"P\((\w+)=1(?: \| ([^)]*))?\) = (\d\.\d\d)")
 
 
+def _table_joint(prompt: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The symbolic sample table of a prompt: variable names, rows of bits, counts."""
+    rows = [line.strip("| ").split(" | ") for line in prompt.split("\n") if line.startswith("| ")]
+    names = rows[0][:-1]
+    bits = np.array([[int(b) for b in row[:-1]] for row in rows[1:]])
+    return names, bits, np.array([float(row[-1]) for row in rows[1:]])
+
+
 def test_symbolic_stated_numbers_are_observational(items):
     """Every ``P(V=1 | ...) = p`` a symbolic prompt states before its question is the
-    observational conditional, rounded (so no interventional number is ever stated)."""
+    observational conditional, rounded (so no interventional number is ever stated): the
+    population's, or in ``samples`` mode the shown table's frequency."""
     checked = 0
     for it in items:
         if it["verbalization"] != "symbolic":
             continue
-        names, bits, prob = _joint(it["scm"])
+        if it["evidence"] == "samples":
+            names, bits, prob = _table_joint(it["prompt"])
+        else:
+            names, bits, prob = _joint(it["scm"])
         col = {name: bits[:, j] for j, name in enumerate(names)}
         for target, cond, shown in _STATED.findall(question_free(it["prompt"])):
             mask = np.ones(len(prob), dtype=bool)

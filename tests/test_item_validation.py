@@ -25,7 +25,11 @@ LINE = 3
 
 @pytest.fixture(scope="module")
 def good() -> list[dict[str, Any]]:
-    return list(generate_items(load_suite("quick"), seed=0, n=12))
+    items = list(generate_items(load_suite("quick"), seed=0, n=12))
+    # The cases below spoil line LINE: a rung-3 item of contract version 2 (quick's families).
+    assert items[LINE - 1]["rung"] == 3 and items[LINE - 1]["contract_version"] == 2
+    assert items[LINE - 1]["query_type"] != "ate"
+    return items
 
 
 def _write(path: Path, items: list[dict[str, Any]], raw_line: str | None = None) -> Path:
@@ -68,7 +72,14 @@ def _set_cpt(item: dict[str, Any]) -> None:
 
 
 CASES = {
-    "future contract_version": (_set("contract_version", 2), "contract_version 2 is newer"),
+    "future contract_version": (_set("contract_version", 3), "contract_version 3 is newer"),
+    "family_id not hex": (_set("family_id", "family-1"), "family_id 'family-1' must be 16 hex"),
+    "question_key empty": (_set("question_key", ""), "question_key '' must be a non-empty"),
+    "twin_id a number": (_set("twin_id", 7), "twin_id 7 must be 16 hex digits or null"),
+    "family field on a v1 item": (
+        _set("contract_version", 1),
+        "family_id needs contract_version 2",
+    ),
     "contract_version not an integer": (
         _set("contract_version", "1"),
         "contract_version '1' must be a positive integer",
@@ -80,8 +91,8 @@ CASES = {
     "truth a string": (_set("truth", "0.4"), "truth '0.4' must be a finite number"),
     "truth a boolean": (_set("truth", True), "truth True must be a finite number"),
     "truth null": (_set("truth", None), "truth None must be a finite number"),
-    "rung inconsistent": (_set("rung", 3), "rung 3 does not match query type"),
-    "query_type differs": (_set("query_type", "nie"), "query_type 'nie' differs from query.type"),
+    "rung inconsistent": (_set("rung", 1), "rung 1 does not match query type"),
+    "query_type differs": (_set("query_type", "ate"), "query_type 'ate' differs from query.type"),
     "query unknown field": (_set_query("colour", "red"), "query: unknown fields ['colour']"),
     "query polarity": (_set_query("polarity", 2), "polarity 2 must be +1 or -1"),
     "query not an object": (_set("query", "ate"), "query must be a JSON object"),
@@ -129,7 +140,8 @@ def test_missing_needed_query_field(good, tmp_path):
 def test_not_utf8_names_file_and_line(good, tmp_path):
     path = _write(tmp_path / "items.jsonl", good)
     data = path.read_bytes().split(b"\n")
-    data[LINE - 1] = data[LINE - 1].replace(b"Imagine", b"Imagin\xe9", 1)
+    data[LINE - 1] = data[LINE - 1].replace(b"Consider", b"Consid\xe9r", 1)
+    assert b"\xe9" in data[LINE - 1]  # the corruption really happened
     path.write_bytes(b"\n".join(data))
     with pytest.raises(ItemFileError, match=rf"items.jsonl:{LINE}: not UTF-8 text"):
         read_items(path)

@@ -27,6 +27,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from references import y0_identifiable
 
 from ladder.generation.generate import generate_items
 from ladder.generation.specs import load_suite
@@ -129,6 +130,10 @@ def pgmpy_truth(item: Mapping[str, Any]) -> float:
             f"pgmpy and networkx disagree on back-door set {adjust} for {x}->{y}: {edges}"
         )
         return 1.0 if by_pgmpy else 0.0
+    if kind == "identifiable":  # pgmpy has no identification algorithm: y0's is the reference
+        edges = [(p, v["name"]) for v in item["scm"]["variables"] for p in v["parents"]]
+        hidden = {v["name"] for v in item["scm"]["variables"] if v.get("observed") is False}
+        return 1.0 if y0_identifiable(nx.DiGraph(edges), hidden, x, y) else 0.0
     raise AssertionError(f"not a rung-1/2 query type: {kind}")
 
 
@@ -216,6 +221,7 @@ def core_items():
         "ate",
         "collider_bias",
         "backdoor_set",
+        "identifiable",
     }
     return items
 

@@ -364,7 +364,7 @@ def test_suite_summary_counts(tmp_path, capsys):
     items = read_items(tmp_path / "q.jsonl")
     tables = _parse_summary(out)
     assert {"rung", "query type", "graph family"} <= set(tables)
-    assert sum(t for _, _, t in tables["rung"].values()) == len(items) == 120
+    assert sum(t for _, _, t in tables["rung"].values()) == len(items) == 160
     answers = Counter(it["answer"] for it in items)
     assert sum(y for y, _, _ in tables["query type"].values()) == answers["yes"]
     assert sum(n for _, n, _ in tables["query type"].values()) == answers["no"]

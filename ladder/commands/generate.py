@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ladder.core.errors import UsageError
 from ladder.core.io import atomic_writer
-from ladder.core.records import ANSWER, Item
+from ladder.core.records import ANSWER, DISCORDANT, FAMILY_ID, QUERY_TYPE, Item
 from ladder.generation.generate import dumps, generate_items, item_count
 from ladder.generation.specs import load_spec, load_suite
 
@@ -27,7 +27,9 @@ HELP = "generate an item dataset (JSONL) from a suite or spec"
 def configure(p: argparse.ArgumentParser) -> None:
     """Add the ``ladder generate`` options to ``p``."""
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--suite", default=None, help="built-in suite: core or quick (default core)")
+    src.add_argument(
+        "--suite", default=None, help="built-in suite: core, quick or paired (default core)"
+    )
     src.add_argument("--spec", type=Path, default=None, help="path of a task spec (YAML)")
     p.add_argument(
         "--n",
@@ -40,9 +42,41 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
+def _family_lines(items: Sequence[Item]) -> list[str]:
+    """How many families the items form and how many items each has (contract 2 only).
+
+    >>> print(_family_lines([{"family_id": "a"}, {"family_id": "a"}, {}])[0])
+    1 families, 2 items per family (min 2, max 2); 1 items without a family
+    """
+    sizes = Counter(item[FAMILY_ID] for item in items if FAMILY_ID in item)
+    alone = len(items) - sum(sizes.values())
+    if not sizes:
+        return ["no families (contract version 1: one question per SCM)"]
+    mean = sum(sizes.values()) / len(sizes)
+    line = (
+        f"{len(sizes)} families, {mean:.3g} items per family "
+        f"(min {min(sizes.values())}, max {max(sizes.values())})"
+    )
+    return [line + (f"; {alone} items without a family" if alone else "")]
+
+
+def _discordant_lines(items: Sequence[Item]) -> list[str]:
+    """Per query type: items whose association answer differs from the answer, and share."""
+    counts: dict[str, Counter[bool]] = {}
+    for item in items:
+        counts.setdefault(str(item.get(QUERY_TYPE)), Counter())[bool(item.get(DISCORDANT))] += 1
+    lines = [f"\n{'discordant':<18}{'items':>7}{'of':>7}{'share':>8}"]
+    for value in sorted(counts):
+        c = counts[value]
+        total = c[True] + c[False]
+        lines.append(f"{value:<18}{c[True]:>7}{total:>7}{c[True] / total:>8.2f}")
+    return lines
+
+
 def summary_table(items: Sequence[Item]) -> str:
-    """Counts per rung, query type, graph family and answer, as a plain-text table."""
-    lines = [f"{len(items)} items"]
+    """Counts per rung, query type, graph family and answer, as a plain-text table, then
+    the families (number, items per family) and the discordant share per query type."""
+    lines = [f"{len(items)} items", *_family_lines(items)]
     for title, key in (
         ("rung", "rung"),
         ("query type", "query_type"),
@@ -57,6 +91,7 @@ def summary_table(items: Sequence[Item]) -> str:
         for value in sorted(counts, key=str):
             c = counts[value]
             lines.append(f"{value!s:<18}{c['yes']:>7}{c['no']:>7}{c['yes'] + c['no']:>8}")
+    lines += _discordant_lines(items)
     return "\n".join(lines)
 
 

@@ -1,10 +1,11 @@
 """The records ladder passes between stages: the item and the sample, typed and documented.
 
-An **item** is one line of an item file (``items.jsonl``): the item contract, version 1
-(``docs/item-contract.md``), plus the slicing and provenance fields that ``ladder generate``
-adds. A **sample** is one line of a run's ``samples.jsonl``: what a model answered on one
-item. Both are plain JSON objects on disk; these ``TypedDict`` s give them a type for the
-functions that pass them, and one docstring per key.
+An **item** is one line of an item file (``items.jsonl``): the item contract, version 1 or 2
+(``docs/item-contract.md``; version 2 adds the family fields), plus the slicing and
+provenance fields that ``ladder generate`` adds. A **sample** is one line of a run's
+``samples.jsonl``: what a model answered on one item. Both are plain JSON objects on disk;
+these ``TypedDict`` s give them a type for the functions that pass them, and one docstring
+per key.
 
 Code that reads or writes a key uses the constants below rather than spelling the string,
 so a renamed key is one edit:
@@ -28,8 +29,10 @@ __all__ = [
     "CONTRACT_FIELDS",
     "CONTRACT_VERSION",
     "CONTRACT_VERSION_KEY",
+    "CONTRACT_VERSION_V1",
     "DISCORDANT",
     "EVIDENCE",
+    "FAMILY_ID",
     "GRAPH_FAMILY",
     "ID",
     "ITEM_FIELDS",
@@ -38,12 +41,14 @@ __all__ = [
     "PROMPT",
     "QUERY",
     "QUERY_TYPE",
+    "QUESTION_KEY",
     "RUNG",
     "SAMPLE_FIELDS",
     "SCM_KEY",
     "SEED",
     "TASK",
     "TRUTH",
+    "TWIN_ID",
     "VERBALIZATION",
     "YES",
     "Answer",
@@ -54,8 +59,10 @@ __all__ = [
     "VariableRecord",
 ]
 
-#: The item contract version this code writes and the highest it reads.
-CONTRACT_VERSION = 1
+#: The highest item contract version this code reads (and writes, for item families).
+CONTRACT_VERSION = 2
+#: Version 1: one question per SCM, no family fields (specs without a ``families`` block).
+CONTRACT_VERSION_V1 = 1
 
 Answer = Literal["yes", "no"]
 YES: Answer = "yes"
@@ -81,6 +88,9 @@ EVIDENCE = "evidence"
 N_NODES = "n_nodes"
 ASSOCIATION_ANSWER = "association_answer"
 DISCORDANT = "discordant"
+FAMILY_ID = "family_id"
+QUESTION_KEY = "question_key"
+TWIN_ID = "twin_id"
 
 
 class VariableRecord(TypedDict):
@@ -127,7 +137,8 @@ class QueryRecord(TypedDict):
 
 
 class Item(TypedDict):
-    """One line of an item file: contract version 1 plus the fields ``generate`` adds."""
+    """One line of an item file: the contract (version 1 or 2) plus the fields ``generate``
+    adds; the three family fields are written for contract version 2 only."""
 
     # -- item contract, version 1 (third parties check items against these) --
     id: str
@@ -156,7 +167,8 @@ class Item(TypedDict):
     index: NotRequired[int]
     """Position of the item in its generated file (0-based); with task and seed, its id."""
     contract_version: NotRequired[int]
-    """Version of the item contract the item follows (1); newer versions are refused."""
+    """Version of the item contract the item follows (1, or 2 for item families); versions
+    newer than :data:`CONTRACT_VERSION` are refused."""
     query_type: NotRequired[str]
     """Copy of ``query.type``, so slicing needs no nested lookup."""
     evidence: NotRequired[Literal["probabilities", "samples"]]
@@ -174,6 +186,16 @@ class Item(TypedDict):
     query, put through the same rule); None when that counterpart is undefined."""
     discordant: NotRequired[bool]
     """Whether ``association_answer`` differs from ``answer``: the ladder gap lives here."""
+    # -- contract version 2: item families (absent from version-1 items) --
+    family_id: NotRequired[str]
+    """16 hex digits shared by every item asked of one SCM (one naming family and one
+    evidence rendering): a hash of (task, seed, family index)."""
+    question_key: NotRequired[str]
+    """The question within its family, without the polarity (``"ate:X->Y"``,
+    ``"counterfactual:X->Y|given=X=1,Y=0|do=X=0"``); equal across verbalizations."""
+    twin_id: NotRequired[str | None]
+    """16 hex digits shared by exactly two items of one family and verbalization whose
+    answers are opposite (the polarity twins); None for a question without a twin."""
 
 
 class Sample(TypedDict, total=False):

@@ -20,30 +20,42 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import itertools
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ladder.core.errors import GenerationError
-from ladder.core.records import CONTRACT_VERSION, Answer, Item
+from ladder.core.records import ANSWERS, CONTRACT_VERSION, CONTRACT_VERSION_V1, Answer, Item
 from ladder.engine.graphs import CausalGraph, get_family, random_dag
 from ladder.engine.queries import Query, answer, association_truth, truth
+from ladder.engine.query_types import QueryType, supports, unsupported_reason
 from ladder.engine.query_types import get as get_query_type
-from ladder.engine.query_types import supports, unsupported_reason
 from ladder.engine.scm import SCM, random_scm
 from ladder.generation.naming import names_for
+from ladder.generation.prompt_check import table_agrees
 from ladder.generation.specs import TaskSpec
-from ladder.generation.verbalize import render_prompt, stated_probabilities
+from ladder.generation.verbalize import (
+    Sample,
+    StatedProbability,
+    draw_sample,
+    render_prompt,
+    stated_probabilities,
+)
 
 __all__ = [
     "CONTRACT_VERSION",
     "GenerationError",
+    "family_id",
+    "generate_families",
     "generate_items",
     "item_count",
     "item_id",
+    "question_key",
     "supports",
+    "twin_id",
     "unsupported_reason",
 ]
 
@@ -77,9 +89,9 @@ def _family_graph(family: str) -> CausalGraph:
     return get_family(family)
 
 
-def _draw_graph(spec: TaskSpec, cell: _Cell, evidence: str, rng: random.Random) -> CausalGraph:
-    if cell.family != "random":
-        return _family_graph(cell.family)
+def _draw_graph(spec: TaskSpec, family: str, evidence: str, rng: random.Random) -> CausalGraph:
+    if family != "random":
+        return _family_graph(family)
     assert spec.random_dags is not None
     lo, hi = spec.random_dags.nodes
     if evidence == "samples":  # a count table lists every configuration: keep it short
@@ -87,18 +99,29 @@ def _draw_graph(spec: TaskSpec, cell: _Cell, evidence: str, rng: random.Random) 
     return random_dag(rng.randint(lo, hi), spec.random_dags.density, rng=rng)
 
 
-def _stratum(spec: TaskSpec, cell: _Cell, visit: int) -> tuple[str, str]:
-    """Verbalization and evidence mode of the ``visit``-th item of a cell (cycled evenly)."""
-    verbalizations = list(spec.verbalizations)
-    if cell.family == "random":
-        verbalizations = [v for v in verbalizations if v in ("nonsense", "symbolic")]
+def _cell_verbalizations(spec: TaskSpec, family: str) -> list[str]:
+    """The spec's verbalizations usable on ``family`` (random DAGs have no stories)."""
+    if family == "random":
+        return [v for v in spec.verbalizations if v in ("nonsense", "symbolic")]
+    return list(spec.verbalizations)
+
+
+def _cell_modes(spec: TaskSpec, family: str) -> list[str]:
+    """The spec's evidence modes usable on ``family`` (no tables for large random DAGs)."""
     modes = list(spec.evidence)
     if (
-        cell.family == "random"
+        family == "random"
         and spec.random_dags
         and spec.random_dags.nodes[0] > spec.samples_max_nodes
     ):
         modes = [m for m in modes if m != "samples"] or ["probabilities"]
+    return modes
+
+
+def _stratum(spec: TaskSpec, family: str, visit: int) -> tuple[str, str]:
+    """Verbalization and evidence mode of the ``visit``-th item of a cell (cycled evenly)."""
+    verbalizations = _cell_verbalizations(spec, family)
+    modes = _cell_modes(spec, family)
     verbalization = verbalizations[visit % len(verbalizations)]
     evidence = modes[(visit // len(verbalizations)) % len(modes)]
     return verbalization, evidence
@@ -119,7 +142,7 @@ def _draw_question(
 ) -> _Draw | None:
     """Graph → SCM → query → truth → polarity, or None when this attempt must be redrawn."""
     kind = get_query_type(cell.query_type)
-    graph = _draw_graph(spec, cell, evidence, rng)
+    graph = _draw_graph(spec, cell.family, evidence, rng)
     if kind.applies(graph) is not None:
         return None
     scm = random_scm(
@@ -174,7 +197,7 @@ def _record(
         "prompt": prompt,
         "seed": seed,
         "index": index,
-        "contract_version": CONTRACT_VERSION,
+        "contract_version": CONTRACT_VERSION_V1,
         "query_type": query.type,
         "evidence": evidence,  # type: ignore[typeddict-item]
         "n_nodes": len(graph.nodes),
@@ -211,6 +234,11 @@ def _make_item(
         ):
             continue  # the answer would be a stated number (as printed, to 2 decimals)
         story, names = names_for(verbalization, cell.family, draw.graph.observed, rng)
+        sample = None
+        if evidence == "samples":
+            sample = draw_sample(draw.scm, draw.graph, spec.sample_size, rng)
+            if not table_agrees(draw.scm, draw.graph, draw.query, sample, spec.margin):
+                continue  # the table shown implies another answer, or sits inside the margin
         prompt = render_prompt(
             draw.scm,
             draw.graph,
@@ -221,6 +249,7 @@ def _make_item(
             rng=rng,
             sample_size=spec.sample_size,
             stated=stated,
+            sample=sample,
         )
         if prompt in seen_prompts:
             continue
@@ -265,8 +294,12 @@ def item_count(spec: TaskSpec, n: int | None, option: str = "--n") -> int:
 
 def generate_items(spec: TaskSpec, seed: int, n: int | None = None) -> Iterator[Item]:
     """Yield ``n`` (default ``spec.n``, at most ``spec.max_n``) items; cells are visited
-    round-robin."""
+    round-robin. A spec with a ``families`` block yields item families (contract 2, see
+    :func:`generate_families`), one without it contract-1 items."""
     n = item_count(spec, n, "n")
+    if spec.families is not None:
+        yield from generate_families(spec, seed, n)
+        return
     cells = _cells(spec)
     # Balance yes/no within every (cell, verbalization, evidence) stratum, so that no
     # slicing field predicts the answer; the order within a stratum is random.
@@ -275,7 +308,7 @@ def generate_items(spec: TaskSpec, seed: int, n: int | None = None) -> Iterator[
     seen: set[str] = set()
     for index in range(n):
         cell = cells[index % len(cells)]
-        stratum = _stratum(spec, cell, index // len(cells))
+        stratum = _stratum(spec, cell.family, index // len(cells))
         counts = balance.setdefault((cell, *stratum), Counter())
         if counts["yes"] == counts["no"]:
             want = order.choice(("yes", "no"))
@@ -289,3 +322,318 @@ def generate_items(spec: TaskSpec, seed: int, n: int | None = None) -> Iterator[
 def dumps(item: Item) -> str:
     """One JSONL line (stable key order, no trailing spaces)."""
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- item families (contract version 2) -----------------------------------------------------------
+#
+# A family is one SCM with one naming per verbalization and one evidence rendering (the same
+# stated numbers or the same sample table for every question). It asks every query type of
+# its cell that is defined on the drawn graph, each in both polarities ("twins").
+
+#: How often a question's builder is asked again (for types that draw their evidence) before
+#: the question is left out of its family.
+QUESTION_TRIES = 3
+
+
+def family_id(task: str, seed: int, family: int) -> str:
+    """Stable id of the ``family``-th family of a run: a hash of (task, seed, family index).
+
+    >>> family_id("core", 0, 3) == family_id("core", 0, 3) != family_id("core", 1, 3)
+    True
+    """
+    return hashlib.sha256(f"{task}|{seed}|family|{family}".encode()).hexdigest()[:16]
+
+
+def twin_id(family: str, verbalization: str, key: str) -> str:
+    """The id two twins share: a hash of (family id, verbalization, question key)."""
+    return hashlib.sha256(f"{family}|{verbalization}|{key}".encode()).hexdigest()[:16]
+
+
+def question_key(query: Query) -> str:
+    """The question within its family, without polarity or adjustment set.
+
+    >>> question_key(Query("counterfactual", treatment="X", outcome="Y", given={"X": 1},
+    ...                    do={"X": 0}))
+    'counterfactual:X->Y|given=X=1|do=X=0'
+    >>> question_key(Query("nde", treatment="X", outcome="Y", mediator="M"))
+    'nde:X->Y|mediator=M'
+    """
+    head = f"{query.treatment}->{query.outcome}" if query.treatment else f"{query.outcome}"
+    parts = [f"{query.type}:{head}"]
+    if query.mediator is not None:
+        parts.append(f"mediator={query.mediator}")
+    for name, values in (("given", query.given), ("do", query.do)):
+        if values:
+            parts.append(f"{name}=" + ",".join(f"{k}={v}" for k, v in values.items()))
+    return "|".join(parts)
+
+
+@dataclass(frozen=True)
+class _GraphCell:
+    """A graph family (or ``random``) and the query types its families ask."""
+
+    family: str
+    queries: tuple[str, ...]
+
+
+def _graph_cells(spec: TaskSpec) -> list[_GraphCell]:
+    assert spec.families is not None
+    wanted = spec.families.questions
+
+    def keep(queries: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(q for q in queries if wanted is None or q in wanted)
+
+    cells = [_GraphCell(f, keep(qs)) for f, qs in spec.cells.items()]
+    if spec.random_dags:
+        cells.append(_GraphCell("random", keep(spec.random_dags.queries)))
+    return [c for c in cells if c.queries]
+
+
+@dataclass(frozen=True)
+class _Question:
+    """One question of a family: its key and its twins (or its single draw), with values."""
+
+    key: str
+    draws: tuple[tuple[Query, float], ...]
+
+
+def _states_answer(
+    kind: QueryType, value: float, stated: Sequence[StatedProbability] | None
+) -> bool:
+    """Whether a probability question's answer is one of the stated numbers (as printed)."""
+    if kind.rule != "probability" or stated is None:
+        return False
+    return any(f"{p.value:.2f}" == f"{value:.2f}" for p in stated)
+
+
+def _ask_indicator(
+    spec: TaskSpec, kind: QueryType, graph: CausalGraph, scm: SCM, rng: random.Random
+) -> _Question | None:
+    """An indicator type's twins: the builder's "yes" and "no" questions on this graph
+    (for ``backdoor_set``: a valid and an invalid adjustment set); one alone when the
+    graph offers only one answer (its ``twin_id`` is null)."""
+    draws = []
+    for want in ANSWERS:
+        query = kind.build(graph, scm, rng, want)
+        if query is not None and answer(query, value := truth(scm, query)) == want:
+            draws.append((query, value))
+    if not draws:
+        return None
+    assert spec.families is not None
+    if len(draws) == 1 or not spec.families.twins:
+        draws = [rng.choice(draws)]
+    return _Question(question_key(draws[0][0]), tuple(draws))
+
+
+def _ask(
+    spec: TaskSpec,
+    kind: QueryType,
+    graph: CausalGraph,
+    scm: SCM,
+    stated: Sequence[StatedProbability] | None,
+    rng: random.Random,
+) -> _Question | None:
+    """One question of ``kind`` on the SCM, clear of the margin, or None to leave it out."""
+    assert spec.families is not None
+    if kind.rule == "indicator":
+        return _ask_indicator(spec, kind, graph, scm, rng)
+    tried: list[Query] = []
+    for _ in range(QUESTION_TRIES):
+        query = kind.build(graph, scm, rng, "yes")
+        if query is None:
+            return None
+        if query in tried:  # a builder without randomness gives the same query again
+            continue
+        tried.append(query)
+        try:
+            value = truth(scm, query)
+        except ValueError:  # evidence of probability 0 under these parameters
+            continue
+        if not kind.clear_of_margin(value, spec.margin) or _states_answer(kind, value, stated):
+            continue
+        key = question_key(query)
+        if kind.structural_zero or not spec.families.twins:
+            polarity = kind.polarity_for(value, rng.choice(ANSWERS), rng)
+            return _Question(key, ((dataclasses.replace(query, polarity=polarity), value),))
+        twins = [(dataclasses.replace(query, polarity=p), value) for p in (1, -1)]
+        return _Question(key, tuple(twins))
+    return None
+
+
+@dataclass(frozen=True)
+class _Family:
+    """A drawn family: graph, SCM, its evidence (stated numbers or one sample) and questions."""
+
+    graph: CausalGraph
+    scm: SCM
+    stated: list[StatedProbability] | None
+    sample: Sample | None
+    questions: list[_Question]
+
+
+def _enough(kinds: Sequence[QueryType], questions: Sequence[_Question]) -> bool:
+    """A family is kept when at least half its candidate questions cleared the margin and
+    every rung among the candidates kept a question; otherwise the SCM is drawn again."""
+    rungs = {q.draws[0][0].rung for q in questions}
+    return 2 * len(questions) >= len(kinds) and rungs == {k.rung for k in kinds}
+
+
+def _draw_family(
+    spec: TaskSpec, cell: _GraphCell, evidence: str, rng: random.Random
+) -> _Family | None:
+    """Graph → SCM → every defined question of the cell, or None to draw again."""
+    graph = _draw_graph(spec, cell.family, evidence, rng)
+    kinds = [get_query_type(q) for q in cell.queries]
+    kinds = [k for k in kinds if k.applies(graph) is None]
+    if not kinds:
+        return None
+    scm = random_scm(
+        graph, rng, low=spec.cpt_range[0], high=spec.cpt_range[1], min_effect=spec.min_effect
+    )
+    stated = stated_probabilities(scm, graph) if evidence == "probabilities" else None
+    questions = [q for k in kinds if (q := _ask(spec, k, graph, scm, stated, rng)) is not None]
+    if not _enough(kinds, questions):
+        return None
+    sample = None
+    if evidence == "samples":
+        sample = draw_sample(scm, graph, spec.sample_size, rng)
+        # Labels true to the prompt: keep only questions whose answer the table shown implies.
+        questions = [
+            q
+            for q in questions
+            if all(table_agrees(scm, graph, query, sample, spec.margin) for query, _ in q.draws)
+        ]
+        if not _enough(kinds, questions):
+            return None
+    return _Family(graph, scm, stated, sample, questions)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """One item of a family before it is numbered: its question, draw, naming and prompt."""
+
+    question: _Question
+    query: Query
+    value: float
+    verbalization: str
+    story: str | None
+    prompt: str
+
+
+def _render_family(
+    spec: TaskSpec,
+    cell: _GraphCell,
+    fam: _Family,
+    stratum: tuple[tuple[str, ...], str],
+    rng: random.Random,
+) -> list[_Rendered]:
+    """Every item of the family: per verbalization one naming, then each question's twins
+    (in random order). All prompts of one verbalization share the context (graph and
+    evidence) byte for byte, since they render the same names, numbers and sample."""
+    verbalizations, evidence = stratum
+    out = []
+    for verbalization in verbalizations:
+        story, names = names_for(verbalization, cell.family, fam.graph.observed, rng)
+        for question in fam.questions:
+            draws = list(question.draws)
+            rng.shuffle(draws)
+            for query, value in draws:
+                prompt = render_prompt(
+                    fam.scm,
+                    fam.graph,
+                    query,
+                    names,
+                    symbolic=verbalization == "symbolic",
+                    evidence=evidence,
+                    rng=rng,
+                    sample_size=spec.sample_size,
+                    stated=fam.stated,
+                    sample=fam.sample,
+                )
+                out.append(_Rendered(question, query, value, verbalization, story, prompt))
+    return out
+
+
+def _family_stratum(spec: TaskSpec, family: str, visit: int) -> tuple[tuple[str, ...], str]:
+    """The verbalizations and the evidence mode of the ``visit``-th family of a cell."""
+    assert spec.families is not None
+    if not spec.families.all_verbalizations:
+        verbalization, evidence = _stratum(spec, family, visit)
+        return (verbalization,), evidence
+    modes = _cell_modes(spec, family)
+    return tuple(_cell_verbalizations(spec, family)), modes[visit % len(modes)]
+
+
+def _family_items(
+    spec: TaskSpec,
+    seed: int,
+    index: int,
+    fid: str,
+    cell: _GraphCell,
+    fam: _Family,
+    rendered: Sequence[_Rendered],
+    evidence: str,
+) -> list[Item]:
+    """The family's items (contract version 2), numbered from ``index``."""
+    items = []
+    for j, r in enumerate(rendered):
+        draw = _Draw(fam.graph, fam.scm, r.query, r.value)
+        item = _record(
+            spec,
+            seed,
+            index + j,
+            draw,
+            r.prompt,
+            family=cell.family,
+            verbalization=r.verbalization,
+            evidence=evidence,
+            story=r.story,
+        )
+        item["contract_version"] = CONTRACT_VERSION
+        item["family_id"] = fid
+        item["question_key"] = r.question.key
+        twin = len(r.question.draws) == 2
+        item["twin_id"] = twin_id(fid, r.verbalization, r.question.key) if twin else None
+        items.append(item)
+    return items
+
+
+def _make_family(
+    spec: TaskSpec, seed: int, k: int, cell: _GraphCell, visit: int, index: int, seen: set[str]
+) -> list[Item]:
+    """The ``k``-th family's items; all its randomness comes from its own generator."""
+    rng = random.Random(f"{spec.name}|{seed}|family|{k}")
+    stratum = _family_stratum(spec, cell.family, visit)
+    for _ in range(MAX_ATTEMPTS):
+        fam = _draw_family(spec, cell, stratum[1], rng)
+        if fam is None:
+            continue
+        rendered = _render_family(spec, cell, fam, stratum, rng)
+        prompts = [r.prompt for r in rendered]
+        if len(set(prompts)) < len(prompts) or not seen.isdisjoint(prompts):
+            continue  # a file never holds the same prompt twice
+        seen.update(prompts)
+        fid = family_id(spec.name, seed, k)
+        return _family_items(spec, seed, index, fid, cell, fam, rendered, stratum[1])
+    raise GenerationError(
+        f"{spec.source}: could not draw a family on {cell.family!r} whose questions clear "
+        f"margin {spec.margin} in {MAX_ATTEMPTS} attempts; lower the margin or ask fewer types"
+    )
+
+
+def generate_families(spec: TaskSpec, seed: int, n: int) -> Iterator[Item]:
+    """The first ``n`` items of the spec's families; graph cells are visited round-robin.
+
+    The last family is cut at ``n`` items (so ``--n`` is exact and a shorter run is a
+    prefix of a longer one); a twin cut off there has no partner in the file.
+    """
+    cells = _graph_cells(spec)
+    seen: set[str] = set()
+    index = 0
+    for k in itertools.count():
+        cell = cells[k % len(cells)]
+        for item in _make_family(spec, seed, k, cell, k // len(cells), index, seen):
+            yield item
+            index += 1
+            if index == n:
+                return

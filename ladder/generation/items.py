@@ -4,7 +4,9 @@ An item file is refused at once, with one line ``FILE:LINE: what is wrong`` (an
 :class:`ItemFileError`), when a line is not UTF-8 or not a JSON object, an item lacks a
 contract field, its ``contract_version`` is newer than this ladder supports, its ``answer``
 is not yes/no, its ``truth`` is not a finite number, its ``query`` or ``scm`` does not parse,
-its ``rung`` disagrees with the query type, or an id repeats. Nothing is scored on a bad file.
+its ``rung`` disagrees with the query type, a family field (contract version 2) has the
+wrong type, or an id repeats. Nothing is scored on a bad file. :func:`check_twins` checks a
+whole file's twin pairs (each ``twin_id`` held by two items with opposite answers).
 
 >>> import tempfile, os
 >>> from ladder.core.io import atomic_writer
@@ -36,18 +38,21 @@ from ladder.core.records import (
     CONTRACT_FIELDS,
     CONTRACT_VERSION,
     CONTRACT_VERSION_KEY,
+    FAMILY_ID,
     ID,
     QUERY,
     QUERY_TYPE,
+    QUESTION_KEY,
     RUNG,
     SCM_KEY,
     TRUTH,
+    TWIN_ID,
     Item,
 )
 from ladder.engine.queries import Query
 from ladder.engine.scm import SCM
 
-__all__ = ["REQUIRED_FIELDS", "ItemFileError", "check_item", "read_items"]
+__all__ = ["REQUIRED_FIELDS", "ItemFileError", "check_item", "check_twins", "read_items"]
 
 #: Fields every item carries (item contract, version 1).
 REQUIRED_FIELDS = CONTRACT_FIELDS
@@ -62,6 +67,59 @@ def _check_version(item: Mapping[str, Any]) -> None:
             f"contract_version {version} is newer than this ladder reads "
             f"(up to {CONTRACT_VERSION}); upgrade ladder"
         )
+
+
+def _is_hex16(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 16 and all(c in _HEX for c in value)
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _check_family(item: Mapping[str, Any]) -> None:
+    """The contract-2 family fields, where present: hex ids and a non-empty key."""
+    if FAMILY_ID in item and not _is_hex16(item[FAMILY_ID]):
+        raise ItemFileError(f"family_id {item[FAMILY_ID]!r} must be 16 hex digits")
+    if QUESTION_KEY in item and (not isinstance(item[QUESTION_KEY], str) or not item[QUESTION_KEY]):
+        raise ItemFileError(f"question_key {item[QUESTION_KEY]!r} must be a non-empty string")
+    if TWIN_ID in item and item[TWIN_ID] is not None and not _is_hex16(item[TWIN_ID]):
+        raise ItemFileError(f"twin_id {item[TWIN_ID]!r} must be 16 hex digits or null")
+    present = [k for k in (FAMILY_ID, QUESTION_KEY, TWIN_ID) if k in item]
+    if present and item.get(CONTRACT_VERSION_KEY, 1) < 2:
+        raise ItemFileError(f"{present[0]} needs contract_version 2 (item families)")
+
+
+def check_twins(items: Sequence[Mapping[str, Any]]) -> None:
+    """Every ``twin_id`` is held by at most two items, of one family, with opposite answers.
+
+    A twin whose partner is missing (a file cut short inside a family) is allowed.
+
+    >>> a = {"id": "a", "family_id": "f", "twin_id": "t", "answer": "yes"}
+    >>> check_twins([a, {**a, "id": "b", "answer": "no"}])
+    >>> check_twins([a, {**a, "id": "b"}])
+    Traceback (most recent call last):
+    ...
+    ladder.core.errors.ItemFileError: twins 'a' and 'b' (twin_id 't') have the same answer 'yes'
+    """
+    first: dict[str, Mapping[str, Any]] = {}
+    paired: set[str] = set()
+    for item in items:
+        twin = item.get(TWIN_ID)
+        if twin is None:
+            continue
+        if twin in paired:
+            raise ItemFileError(f"twin_id {twin!r} is held by more than two items")
+        other = first.setdefault(twin, item)
+        if other is item:
+            continue
+        paired.add(twin)
+        if other.get(FAMILY_ID) != item.get(FAMILY_ID):
+            raise ItemFileError(f"twins {other[ID]!r} and {item[ID]!r} are of different families")
+        if other[ANSWER] == item[ANSWER]:
+            raise ItemFileError(
+                f"twins {other[ID]!r} and {item[ID]!r} (twin_id {twin!r}) have the same "
+                f"answer {item[ANSWER]!r}"
+            )
 
 
 def _check_truth(item: Mapping[str, Any]) -> None:
@@ -128,6 +186,7 @@ def check_item(item: Any, require: Sequence[str] = REQUIRED_FIELDS) -> Item:
     if ID in item and not isinstance(item[ID], str):
         raise ItemFileError(f"id {item[ID]!r} must be a string")
     _check_version(item)
+    _check_family(item)
     if ANSWER in item and item[ANSWER] not in ANSWERS:
         raise ItemFileError(f"answer {item[ANSWER]!r} must be 'yes' or 'no'")
     _check_truth(item)

@@ -15,6 +15,14 @@ A spec maps graph families to the query types asked on them::
         density: 0.4
         queries: [correlation, ett]
 
+An optional ``families`` block turns the spec into *item families* (contract version 2): one
+SCM per family, asked every query type of its cell that is defined on the drawn graph::
+
+    families:
+      questions: all           # or a list of query types (a subset of the cells' types)
+      twins: true              # each question in both polarities (opposite answers)
+      verbalizations: one      # or all: the same SCM and numbers in every verbalization
+
 Every (family, query) pair must be defined (:func:`ladder.engine.query_types.supports`); any
 unknown field, family, query type, verbalization or evidence mode is a
 :class:`SpecError` naming the file, the field and the allowed values.
@@ -39,8 +47,10 @@ from ladder.generation.verbalize import EVIDENCE_MODES
 
 __all__ = [
     "DEFAULT_MAX_N",
+    "FAMILY_FIELDS",
     "HARD_MAX_N",
     "SUITES",
+    "Families",
     "RandomDags",
     "SpecError",
     "TaskSpec",
@@ -48,7 +58,7 @@ __all__ = [
     "load_suite",
 ]
 
-SUITES = ("core", "quick")
+SUITES = ("core", "quick", "paired")
 
 #: Default cap on the items one generation may make (a spec's ``max_n`` changes it).
 DEFAULT_MAX_N = 100_000
@@ -68,7 +78,10 @@ _TOP_FIELDS = {
     "cpt_range",
     "min_effect",
     "max_n",
+    "families",
 }
+#: The fields of a spec's ``families`` block.
+FAMILY_FIELDS = ("questions", "twins", "verbalizations")
 _RANDOM_FIELDS = {"nodes", "density", "queries"}
 
 
@@ -79,6 +92,20 @@ class RandomDags:
     nodes: tuple[int, int]
     density: float
     queries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Families:
+    """A spec's ``families`` block: how each SCM's family of questions is asked.
+
+    ``questions`` is None for every type of the cell (``all``), else the types asked;
+    ``twins``: each question in both polarities; ``all_verbalizations``: every family is
+    rendered in each of the spec's verbalizations (``verbalizations: all``), not one.
+    """
+
+    questions: tuple[str, ...] | None = None
+    twins: bool = True
+    all_verbalizations: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +125,7 @@ class TaskSpec:
     cpt_range: tuple[float, float] = (0.05, 0.95)
     min_effect: float = 0.05
     max_n: int = 100_000
+    families: Families | None = None
     source: str = "<memory>"
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -258,6 +286,45 @@ def _cpt_range(source: str, data: Mapping[str, Any]) -> tuple[float, float]:
     return float(cpt_range[0]), float(cpt_range[1])
 
 
+def _families(source: str, value: Any, asked: set[str]) -> Families:
+    """The ``families`` block; ``asked`` holds the query types the cells ask.
+
+    >>> _families("s.yaml", {"twins": False, "verbalizations": "all"}, {"ate"})
+    Families(questions=None, twins=False, all_verbalizations=True)
+    >>> _families("s.yaml", {"pairs": 2}, {"ate"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ladder.core.errors.SpecError: s.yaml: field 'families.pairs': unknown field; allowed: ...
+    """
+    if value is None:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise _fail(source, "families", f"must be a mapping of {', '.join(FAMILY_FIELDS)}")
+    unknown = sorted(set(value) - set(FAMILY_FIELDS), key=str)
+    if unknown:
+        raise _fail(
+            source, f"families.{unknown[0]}", f"unknown field; allowed: {', '.join(FAMILY_FIELDS)}"
+        )
+    questions = value.get("questions", "all")
+    if questions != "all":
+        where = "families.questions"
+        questions = _list_of(source, where, questions, tuple(QUERY_TYPES))
+        missing = [q for q in questions if q not in asked]
+        if missing:
+            raise _fail(
+                source,
+                where,
+                f"{missing[0]!r} is asked by no cell; cells ask: {', '.join(sorted(asked))}",
+            )
+    twins = value.get("twins", True)
+    if not isinstance(twins, bool):
+        raise _fail(source, "families.twins", f"{twins!r} must be true or false")
+    verbalizations = value.get("verbalizations", "one")
+    if verbalizations not in ("one", "all"):
+        raise _fail(source, "families.verbalizations", f"{verbalizations!r}; allowed: one, all")
+    return Families(None if questions == "all" else questions, twins, verbalizations == "all")
+
+
 def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
     """Validate a spec's parsed YAML (a mapping) and return a :class:`TaskSpec`."""
     _top_fields(source, data)
@@ -275,6 +342,11 @@ def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
     min_effect = _number(source, "min_effect", data.get("min_effect", 0.05), float, 0.0, 0.5)
     cpt_range = _cpt_range(source, data)
     cells, random_dags = _cells(source, data["cells"], verbalizations)
+    families = None
+    if "families" in data:
+        asked = {q for qs in cells.values() for q in qs}
+        asked |= set(random_dags.queries if random_dags else ())
+        families = _families(source, data["families"], asked)
     return TaskSpec(
         name=data["name"],
         n=n,
@@ -289,6 +361,7 @@ def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:
         cpt_range=cpt_range,
         min_effect=min_effect,
         max_n=max_n,
+        families=families,
         source=source,
         raw=dict(data),
     )
@@ -315,7 +388,7 @@ def load_spec(path: str | Path) -> TaskSpec:
 
 
 def load_suite(name: str) -> TaskSpec:
-    """A built-in suite (``core`` or ``quick``), shipped as ``ladder/tasks/<name>.yaml``."""
+    """A built-in suite (``core``, ``quick`` or ``paired``): ``ladder/tasks/<name>.yaml``."""
     if name not in SUITES:
         raise SpecError(f"--suite: unknown suite {name!r}; allowed: {', '.join(SUITES)}")
     data = yaml.safe_load(builtin_task(name).read_text(encoding="utf-8"))
