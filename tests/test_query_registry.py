@@ -79,11 +79,20 @@ def test_query_type_modules_import_only_engine_and_core():
 
 
 def test_support_table_is_the_core_suite():
-    """The core suite asks every query type on every family where it is defined."""
+    """The core suite asks every query type on every family where it is defined, except the
+    effect types on graphs where association equals causation (left out so that at least
+    40% of each type's items are discordant; see tasks/core.yaml)."""
     core = yaml.safe_load((ROOT / "tasks" / "core.yaml").read_text())["cells"]
+    trimmed = {
+        "chain": {"ate", "ett", "nie"},
+        "mediation": {"ate", "ett"},
+        "diamond": {"ate", "ett"},
+        "arrowhead": {"ate", "ett"},
+        "iv": {"ate"},
+    }
     for family in FAMILIES:
         defined = {q for q in QUERY_TYPES if unsupported_reason(family, q) is None}
-        assert defined == set(core[family]), family
+        assert defined - trimmed.get(family, set()) == set(core[family]), family
     on_random = {q for q in QUERY_TYPES if unsupported_reason("random", q) is None}
     assert set(core["random"]["queries"]) <= on_random
     assert {q for q in QUERY_TYPES if unsupported_reason("random", q)} == {

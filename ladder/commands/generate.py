@@ -14,8 +14,8 @@ from tqdm import tqdm
 
 from ladder.core.errors import UsageError
 from ladder.core.io import atomic_writer
-from ladder.core.records import ANSWER, DISCORDANT, FAMILY_ID, QUERY_TYPE, Item
-from ladder.generation.generate import dumps, generate_items, item_count
+from ladder.core.records import ANSWER, FAMILY_ID, Item
+from ladder.generation.generate import discordant_counts, dumps, generate_items, item_count
 from ladder.generation.specs import load_spec, load_suite
 
 __all__ = ["HELP", "NAME", "configure", "run", "summary_table"]
@@ -62,14 +62,11 @@ def _family_lines(items: Sequence[Item]) -> list[str]:
 
 def _discordant_lines(items: Sequence[Item]) -> list[str]:
     """Per query type: items whose association answer differs from the answer, and share."""
-    counts: dict[str, Counter[bool]] = {}
-    for item in items:
-        counts.setdefault(str(item.get(QUERY_TYPE)), Counter())[bool(item.get(DISCORDANT))] += 1
+    counts = discordant_counts(items)  # per type, and correlation-vs-ate pairs (families)
     lines = [f"\n{'discordant':<18}{'items':>7}{'of':>7}{'share':>8}"]
     for value in sorted(counts):
-        c = counts[value]
-        total = c[True] + c[False]
-        lines.append(f"{value:<18}{c[True]:>7}{total:>7}{c[True] / total:>8.2f}")
+        d, total = counts[value]
+        lines.append(f"{value:<18}{d:>7}{total:>7}{d / total:>8.2f}")
     return lines
 
 

@@ -24,8 +24,8 @@ import itertools
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from ladder.core.errors import GenerationError
 from ladder.core.records import ANSWERS, CONTRACT_VERSION, CONTRACT_VERSION_V1, Answer, Item
@@ -36,7 +36,7 @@ from ladder.engine.query_types import get as get_query_type
 from ladder.engine.scm import SCM, random_scm
 from ladder.generation.naming import names_for
 from ladder.generation.prompt_check import table_agrees
-from ladder.generation.specs import TaskSpec
+from ladder.generation.specs import PAIR_KEY, TaskSpec
 from ladder.generation.verbalize import (
     Sample,
     StatedProbability,
@@ -47,7 +47,9 @@ from ladder.generation.verbalize import (
 
 __all__ = [
     "CONTRACT_VERSION",
+    "NO_COUNTERPART",
     "GenerationError",
+    "discordant_counts",
     "family_id",
     "generate_families",
     "generate_items",
@@ -469,6 +471,7 @@ class _Family:
     stated: list[StatedProbability] | None
     sample: Sample | None
     questions: list[_Question]
+    kinds: tuple[QueryType, ...] = ()
 
 
 def _enough(kinds: Sequence[QueryType], questions: Sequence[_Question]) -> bool:
@@ -478,10 +481,10 @@ def _enough(kinds: Sequence[QueryType], questions: Sequence[_Question]) -> bool:
     return 2 * len(questions) >= len(kinds) and rungs == {k.rung for k in kinds}
 
 
-def _draw_family(
+def _draw_scm(
     spec: TaskSpec, cell: _GraphCell, evidence: str, rng: random.Random
 ) -> _Family | None:
-    """Graph → SCM → every defined question of the cell, or None to draw again."""
+    """Graph → SCM → stated numbers, no questions yet (None when no type applies)."""
     graph = _draw_graph(spec, cell.family, evidence, rng)
     kinds = [get_query_type(q) for q in cell.queries]
     kinds = [k for k in kinds if k.applies(graph) is None]
@@ -491,21 +494,291 @@ def _draw_family(
         graph, rng, low=spec.cpt_range[0], high=spec.cpt_range[1], min_effect=spec.min_effect
     )
     stated = stated_probabilities(scm, graph) if evidence == "probabilities" else None
-    questions = [q for k in kinds if (q := _ask(spec, k, graph, scm, stated, rng)) is not None]
-    if not _enough(kinds, questions):
+    return _Family(graph, scm, stated, None, [], tuple(kinds))
+
+
+def _ask_all(
+    spec: TaskSpec, fam: _Family, rng: random.Random, asked: dict[str, _Question | None]
+) -> _Family | None:
+    """The family with every question of its cell (those in ``asked`` already drawn), or
+    None when too few cleared the margin (see :func:`_enough`)."""
+    questions = []
+    for k in fam.kinds:
+        q = asked[k.name] if k.name in asked else _ask(spec, k, fam.graph, fam.scm, fam.stated, rng)
+        if q is not None:
+            questions.append(q)
+    if not _enough(fam.kinds, questions):
         return None
-    sample = None
-    if evidence == "samples":
-        sample = draw_sample(scm, graph, spec.sample_size, rng)
-        # Labels true to the prompt: keep only questions whose answer the table shown implies.
-        questions = [
-            q
-            for q in questions
-            if all(table_agrees(scm, graph, query, sample, spec.margin) for query, _ in q.draws)
-        ]
-        if not _enough(kinds, questions):
+    return dataclasses.replace(fam, questions=questions)
+
+
+def _draw_family(
+    spec: TaskSpec, cell: _GraphCell, evidence: str, rng: random.Random
+) -> _Family | None:
+    """Graph → SCM → every defined question of the cell, or None to draw again. The sample
+    (``samples`` mode) is drawn later, by :func:`_sampled`."""
+    fam = _draw_scm(spec, cell, evidence, rng)
+    return None if fam is None else _ask_all(spec, fam, rng, {})
+
+
+def _sampled(spec: TaskSpec, fam: _Family, evidence: str, rng: random.Random) -> _Family | None:
+    """The family with its sample table (``samples`` mode), or None to draw again."""
+    if evidence != "samples":
+        return fam
+    sample = draw_sample(fam.scm, fam.graph, spec.sample_size, rng)
+    # Labels true to the prompt: keep only questions whose answer the table shown implies.
+    questions = [
+        q
+        for q in fam.questions
+        if all(table_agrees(fam.scm, fam.graph, query, sample, spec.margin) for query, _ in q.draws)
+    ]
+    if not _enough(fam.kinds, questions):
+        return None
+    return dataclasses.replace(fam, sample=sample, questions=questions)
+
+
+# -- discordant-rich sampling ---------------------------------------------------------------------
+#
+# An item is discordant when the perfect rung-1 reasoner's answer is wrong. The spec's
+# ``families.discordant`` sets a target share per query type (and for correlation-vs-ate
+# pairs). Each family draws up to ``families.candidates`` SCMs (all from the family's own
+# generator) and keeps the one that makes the most below-target keys discordant.
+
+#: Query types without a rung-1 counterpart in contract 2: their ``association_answer`` is
+#: null and they are never discordant (version-1 items keep the heuristic they had).
+NO_COUNTERPART = frozenset({"backdoor_set"})
+#: Draws that look for a discordant question of a key on a cell before calling it impossible.
+PROBE_DRAWS = 300
+#: Families aim this far above each target, so that the share ends at or above it.
+AIM_ABOVE = 0.03
+#: A required target is checked after generation once its key has this many items (pairs).
+CHECK_MIN = 100
+
+
+def discordant_counts(items: Iterable[Item]) -> dict[str, list[int]]:
+    """``{key: [discordant, total]}`` per query type, and for :data:`PAIR_KEY`: the
+    correlation and ate questions on the same X → Y of one family and verbalization, counted
+    once per pair, discordant when their truths have opposite signs.
+
+    >>> a = {"query_type": "ate", "discordant": True, "family_id": "f", "verbalization": "v",
+    ...      "query": {"type": "ate", "treatment": "X", "outcome": "Y"}, "truth": 0.2}
+    >>> c = {**a, "query_type": "correlation", "discordant": False, "truth": -0.1,
+    ...      "query": {**a["query"], "type": "correlation"}}
+    >>> discordant_counts([a, a, c, c])
+    {'ate': [2, 2], 'correlation': [0, 2], 'correlation_vs_ate': [1, 1]}
+    """
+    counts: dict[str, list[int]] = {}
+    pairs: dict[tuple[object, ...], dict[str, float]] = {}
+    for item in items:
+        c = counts.setdefault(str(item.get("query_type")), [0, 0])
+        c[0] += bool(item.get("discordant"))
+        c[1] += 1
+        q = item["query"]
+        if q["type"] in ("correlation", "ate") and "family_id" in item and not q.get("given"):
+            where = (item["family_id"], item["verbalization"], q.get("treatment"), q["outcome"])
+            pairs.setdefault(where, {})[q["type"]] = item["truth"]
+    for values in pairs.values():
+        if len(values) == 2:
+            c = counts.setdefault(PAIR_KEY, [0, 0])
+            c[0] += (values["correlation"] > 0) != (values["ate"] > 0)
+            c[1] += 1
+    return counts
+
+
+def _is_discordant(key: str, scm: SCM, draws: Sequence[tuple[Query, float]]) -> bool:
+    """Whether the draws of ``key`` (the pair's correlation and ate, or one type's draws)
+    are discordant on ``scm``."""
+    if key == PAIR_KEY:
+        (corr, c), (ate, a) = sorted(draws, key=lambda d: d[0].type != "correlation")
+        same = (corr.treatment, corr.outcome) == (ate.treatment, ate.outcome)
+        return same and (c > 0) != (a > 0)
+    if draws and draws[0][0].kind.rule != "indicator":
+        draws = draws[:1]  # twins flip answer and association answer together
+    for query, value in draws:
+        try:
+            association = answer(query, association_truth(scm, query))
+        except ValueError:  # the counterpart conditions on a null event: no answer
+            continue
+        if association != answer(query, value):
+            return True
+    return False
+
+
+def _discordant_keys(scm: SCM, asked: dict[str, _Question | None], keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` the questions ``asked`` (by type) make discordant on ``scm``."""
+    by_type = {t: q for t, q in asked.items() if q is not None}
+    out = set()
+    for key in keys:
+        if key == PAIR_KEY:
+            if "correlation" in by_type and "ate" in by_type:
+                draws = [by_type[t].draws[0] for t in ("correlation", "ate")]
+                if _is_discordant(key, scm, draws):
+                    out.add(key)
+        elif key in by_type and _is_discordant(key, scm, by_type[key].draws):
+            out.add(key)
+    return out
+
+
+def _probe_draws(
+    spec: TaskSpec, kinds: Sequence[QueryType], graph: CausalGraph, rng: random.Random
+) -> tuple[SCM, list[tuple[Query, float]]] | None:
+    """One SCM on ``graph`` and a margin-clearing question of each kind, or None."""
+    scm = random_scm(
+        graph, rng, low=spec.cpt_range[0], high=spec.cpt_range[1], min_effect=spec.min_effect
+    )
+    draws = []
+    for kind in kinds:
+        query = kind.build(graph, scm, rng, "yes")
+        if query is None:
             return None
-    return _Family(graph, scm, stated, sample, questions)
+        try:
+            value = truth(scm, query)
+        except ValueError:
+            return None
+        if not kind.clear_of_margin(value, spec.margin):
+            return None
+        draws.append((query, value))
+    return scm, draws
+
+
+def _can_discord(spec: TaskSpec, cell: _GraphCell, key: str) -> bool:
+    """Whether ``key`` can be discordant on the cell's graphs: found within
+    :data:`PROBE_DRAWS` draws of a generator of its own (the run's draws are untouched)."""
+    types = ("correlation", "ate") if key == PAIR_KEY else (key,)
+    if not set(types) <= set(cell.queries):
+        return False
+    if cell.family == "random":
+        return True  # some random DAGs are confounded every way: none is ruled out
+    return _probe(spec.name, spec.margin, spec.cpt_range, spec.min_effect, cell.family, key)
+
+
+@functools.cache
+def _probe(
+    name: str,
+    margin: float,
+    cpt_range: tuple[float, float],
+    min_effect: float,
+    family: str,
+    key: str,
+) -> bool:
+    """:func:`_can_discord` on a named graph (cached: it depends on these fields only)."""
+    spec = TaskSpec(name, 1, margin, ("symbolic",), ("probabilities",), {}, None)
+    spec = dataclasses.replace(spec, cpt_range=cpt_range, min_effect=min_effect)
+    types = ("correlation", "ate") if key == PAIR_KEY else (key,)
+    cell = _GraphCell(family, types)
+    kinds = [get_query_type(t) for t in types]
+    rng = random.Random(f"{name}|probe|{family}|{key}")
+    for _ in range(PROBE_DRAWS):
+        graph = _draw_graph(spec, cell.family, "probabilities", rng)
+        if any(k.applies(graph) is not None for k in kinds):
+            continue
+        drawn = _probe_draws(spec, kinds, graph, rng)
+        if drawn is not None and _is_discordant(key, drawn[0], drawn[1]):
+            return True
+    return False
+
+
+@dataclass
+class _Targets:
+    """The active discordance targets, the keys each cell can serve, and the running counts
+    (``[discordant, total]``) over the items made so far."""
+
+    share: dict[str, float]
+    serves: dict[str, set[str]]
+    required: bool
+    counts: dict[str, list[int]] = field(default_factory=dict)
+
+    def needy(self, cell: _GraphCell) -> set[str]:
+        """The keys below target that ``cell`` can make discordant."""
+        out = set()
+        for key in self.serves.get(cell.family, ()):
+            d, total = self.counts.get(key, (0, 0))
+            if total == 0 or d < min(1.0, self.share[key] + AIM_ABOVE) * total:
+                out.add(key)
+        return out
+
+    def weights(self, keys: Iterable[str]) -> dict[str, float]:
+        """Each key's relative deficit (1 before any item): how far below target it is."""
+        out = {}
+        for key in keys:
+            d, total = self.counts.get(key, (0, 0))
+            aim = min(1.0, self.share[key] + AIM_ABOVE)
+            out[key] = 1.0 if total == 0 else max(0.0, 1.0 - d / (total * aim))
+        return out
+
+    def add(self, items: Sequence[Item]) -> None:
+        """Count a family's items (pairs never span families)."""
+        for key, (d, total) in discordant_counts(items).items():
+            c = self.counts.setdefault(key, [0, 0])
+            c[0] += d
+            c[1] += total
+
+
+def _targets(spec: TaskSpec, cells: Sequence[_GraphCell]) -> _Targets:
+    """The spec's targets that some cell can serve; a required one that none can is refused
+    before anything is generated."""
+    assert spec.families is not None
+    wanted = {k: v for k, v in spec.families.discordant.items() if v > 0}
+    serves = {c.family: {k for k in wanted if _can_discord(spec, c, k)} for c in cells}
+    reachable = set().union(*serves.values()) if serves else set()
+    for key, share in wanted.items():
+        if spec.families.required and key not in reachable:
+            raise GenerationError(
+                f"{spec.source}: field 'families.discordant.{key}': target {share} cannot be "
+                f"met: {key} is never discordant on the spec's cells (association equals "
+                "causation there); ask it on a confounded graph or drop the target"
+            )
+    share = {k: v for k, v in wanted.items() if k in reachable}
+    return _Targets(share, serves, spec.families.required)
+
+
+def _check_targets(spec: TaskSpec, targets: _Targets) -> None:
+    """After generation: a required target missed by a key with enough items is an error."""
+    if not targets.required:
+        return
+    for key, share in targets.share.items():
+        d, total = targets.counts.get(key, (0, 0))
+        if total >= CHECK_MIN and d < share * total:
+            raise GenerationError(
+                f"{spec.source}: field 'families.discordant.{key}': discordant share "
+                f"{d / total:.3f} ({d} of {total}) is below the target {share}; raise "
+                f"families.candidates or ask {key} on more graphs where association misleads"
+            )
+
+
+def _choose_family(
+    spec: TaskSpec, cell: _GraphCell, evidence: str, rng: random.Random, targets: _Targets
+) -> _Family | None:
+    """Up to ``candidates`` drawn SCMs, scored by the below-target keys their questions make
+    discordant (each weighted by its relative deficit); the best that keeps enough
+    questions and survives its sample is the family. Only the questions that the scores
+    need are asked of every candidate; the others only of the one kept."""
+    assert spec.families is not None
+    needy = targets.needy(cell)
+    if not needy:
+        fam = _draw_family(spec, cell, evidence, rng)
+        return None if fam is None else _sampled(spec, fam, evidence, rng)
+    weight = targets.weights(needy)
+    # Adaptive: a key far below its target gets up to three times the candidates.
+    limit = spec.families.candidates * (1 + int(2 * max(weight.values())))
+    types = {t for k in needy for t in (("correlation", "ate") if k == PAIR_KEY else (k,))}
+    pool: list[tuple[float, int, _Family, dict[str, _Question | None]]] = []
+    for _ in range(MAX_ATTEMPTS):
+        fam = _draw_scm(spec, cell, evidence, rng)
+        if fam is None:
+            continue
+        kinds = [k for k in fam.kinds if k.name in types]
+        asked = {k.name: _ask(spec, k, fam.graph, fam.scm, fam.stated, rng) for k in kinds}
+        hits = _discordant_keys(fam.scm, asked, needy)
+        pool.append((-sum(weight[h] for h in hits), len(pool), fam, asked))
+        if hits == needy or len(pool) >= limit:
+            break
+    for _, _, fam, asked in sorted(pool, key=lambda t: t[:2]):
+        full = _ask_all(spec, fam, rng, asked)
+        chosen = None if full is None else _sampled(spec, full, evidence, rng)
+        if chosen is not None:
+            return chosen
+    return None
 
 
 @dataclass(frozen=True)
@@ -590,6 +863,9 @@ def _family_items(
             story=r.story,
         )
         item["contract_version"] = CONTRACT_VERSION
+        if r.query.type in NO_COUNTERPART:  # no rung-1 counterpart: never discordant
+            item["association_answer"] = None
+            item["discordant"] = False
         item["family_id"] = fid
         item["question_key"] = r.question.key
         twin = len(r.question.draws) == 2
@@ -599,13 +875,21 @@ def _family_items(
 
 
 def _make_family(
-    spec: TaskSpec, seed: int, k: int, cell: _GraphCell, visit: int, index: int, seen: set[str]
+    spec: TaskSpec,
+    seed: int,
+    k: int,
+    cell: _GraphCell,
+    visit: int,
+    index: int,
+    seen: set[str],
+    targets: _Targets,
 ) -> list[Item]:
-    """The ``k``-th family's items; all its randomness comes from its own generator."""
+    """The ``k``-th family's items; all its randomness comes from its own generator (which
+    SCM is kept also depends on the discordance counts of the families before it)."""
     rng = random.Random(f"{spec.name}|{seed}|family|{k}")
     stratum = _family_stratum(spec, cell.family, visit)
     for _ in range(MAX_ATTEMPTS):
-        fam = _draw_family(spec, cell, stratum[1], rng)
+        fam = _choose_family(spec, cell, stratum[1], rng, targets)
         if fam is None:
             continue
         rendered = _render_family(spec, cell, fam, stratum, rng)
@@ -625,15 +909,22 @@ def generate_families(spec: TaskSpec, seed: int, n: int) -> Iterator[Item]:
     """The first ``n`` items of the spec's families; graph cells are visited round-robin.
 
     The last family is cut at ``n`` items (so ``--n`` is exact and a shorter run is a
-    prefix of a longer one); a twin cut off there has no partner in the file.
+    prefix of a longer one); a twin cut off there has no partner in the file. A required
+    discordance target that no cell can serve is refused before the first item, one still
+    missed after the last item raises :class:`GenerationError` then.
     """
     cells = _graph_cells(spec)
+    targets = _targets(spec, cells)
     seen: set[str] = set()
     index = 0
     for k in itertools.count():
         cell = cells[k % len(cells)]
-        for item in _make_family(spec, seed, k, cell, k // len(cells), index, seen):
+        items = _make_family(spec, seed, k, cell, k // len(cells), index, seen, targets)
+        items = items[: n - index]
+        targets.add(items)
+        for item in items:
             yield item
             index += 1
-            if index == n:
-                return
+        if index == n:
+            _check_targets(spec, targets)
+            return

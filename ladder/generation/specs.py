@@ -22,6 +22,8 @@ SCM per family, asked every query type of its cell that is defined on the drawn 
       questions: all           # or a list of query types (a subset of the cells' types)
       twins: true              # each question in both polarities (opposite answers)
       verbalizations: one      # or all: the same SCM and numbers in every verbalization
+      discordant: {ate: 0.4}   # target share of discordant items per query type (or none)
+      candidates: 24           # SCMs drawn per family to choose the one that serves them
 
 Every (family, query) pair must be defined (:func:`ladder.engine.query_types.supports`); any
 unknown field, family, query type, verbalization or evidence mode is a
@@ -46,9 +48,13 @@ from ladder.generation.naming import VERBALIZATIONS
 from ladder.generation.verbalize import EVIDENCE_MODES
 
 __all__ = [
+    "DEFAULT_CANDIDATES",
+    "DEFAULT_DISCORDANT",
     "DEFAULT_MAX_N",
+    "DISCORDANT_KEYS",
     "FAMILY_FIELDS",
     "HARD_MAX_N",
+    "PAIR_KEY",
     "SUITES",
     "Families",
     "RandomDags",
@@ -81,7 +87,26 @@ _TOP_FIELDS = {
     "families",
 }
 #: The fields of a spec's ``families`` block.
-FAMILY_FIELDS = ("questions", "twins", "verbalizations")
+FAMILY_FIELDS = ("questions", "twins", "verbalizations", "discordant", "candidates")
+#: The ``families.discordant`` key of correlation-vs-ate pairs: a family whose correlation and
+#: ate questions on the same X → Y have opposite answers (a Simpson-style reversal).
+PAIR_KEY = "correlation_vs_ate"
+#: Keys a discordance target may name: the types whose rung-1 counterpart can differ from the
+#: truth (rung 2 and 3, ``backdoor_set`` has none and ``collider_bias`` none that varies), and
+#: the correlation-vs-ate pairs.
+DISCORDANT_KEYS = (
+    "ate",
+    "ett",
+    "nde",
+    "nie",
+    "counterfactual",
+    "identifiable",
+    PAIR_KEY,
+)
+#: The targets of a ``families`` block without ``discordant``: a best effort (see Families).
+DEFAULT_DISCORDANT = {k: 0.4 for k in ("ate", "ett", "nde", "nie", "counterfactual", PAIR_KEY)}
+#: Default ``families.candidates``: the most SCMs drawn per family to choose from.
+DEFAULT_CANDIDATES = 24
 _RANDOM_FIELDS = {"nodes", "density", "queries"}
 
 
@@ -101,11 +126,18 @@ class Families:
     ``questions`` is None for every type of the cell (``all``), else the types asked;
     ``twins``: each question in both polarities; ``all_verbalizations``: every family is
     rendered in each of the spec's verbalizations (``verbalizations: all``), not one.
+    ``discordant``: the target share of discordant items per query type (and of opposite
+    correlation-vs-ate pairs, :data:`PAIR_KEY`); ``required`` when the spec sets it (an
+    unreachable target is then an error), else the defaults are a best effort.
+    ``candidates``: the most SCMs drawn per family to pick the one that serves the targets.
     """
 
     questions: tuple[str, ...] | None = None
     twins: bool = True
     all_verbalizations: bool = False
+    discordant: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_DISCORDANT))
+    required: bool = False
+    candidates: int = DEFAULT_CANDIDATES
 
 
 @dataclass(frozen=True)
@@ -286,11 +318,66 @@ def _cpt_range(source: str, data: Mapping[str, Any]) -> tuple[float, float]:
     return float(cpt_range[0]), float(cpt_range[1])
 
 
+def _targets(source: str, value: Any, asked: set[str]) -> dict[str, float]:
+    """The ``families.discordant`` mapping: key → target share in [0, 1] (``none``: no targets).
+
+    >>> _targets("s.yaml", {"ate": 0.5}, {"ate"})
+    {'ate': 0.5}
+    >>> _targets("s.yaml", {"ett": 0.5}, {"ate"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ladder.core.errors.SpecError: s.yaml: field 'families.discordant.ett': ett asked by no cell; ...
+    """
+    where = "families.discordant"
+    if value in (None, "none"):
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(
+            source,
+            where,
+            f"must map query types to shares or be none; keys: {', '.join(DISCORDANT_KEYS)}",
+        )
+    out = {}
+    for key, share in value.items():
+        if key not in DISCORDANT_KEYS:
+            raise _fail(
+                source, f"{where}.{key}", f"unknown key; allowed: {', '.join(DISCORDANT_KEYS)}"
+            )
+        needs = {"correlation", "ate"} if key == PAIR_KEY else {key}
+        if not needs <= asked:
+            raise _fail(
+                source,
+                f"{where}.{key}",
+                f"{' and '.join(sorted(needs))} asked by no cell; "
+                f"cells ask: {', '.join(sorted(asked))}",
+            )
+        out[str(key)] = _number(source, f"{where}.{key}", share, float, 0.0, 1.0)
+    return out
+
+
+def _questions(source: str, value: Any, asked: set[str]) -> tuple[str, ...] | None:
+    """``families.questions``: None for ``all``, else the listed types (each asked by a cell)."""
+    questions = value.get("questions", "all")
+    if questions == "all":
+        return None
+    where = "families.questions"
+    questions = _list_of(source, where, questions, tuple(QUERY_TYPES))
+    missing = [q for q in questions if q not in asked]
+    if missing:
+        raise _fail(
+            source,
+            where,
+            f"{missing[0]!r} is asked by no cell; cells ask: {', '.join(sorted(asked))}",
+        )
+    return questions
+
+
 def _families(source: str, value: Any, asked: set[str]) -> Families:
     """The ``families`` block; ``asked`` holds the query types the cells ask.
 
-    >>> _families("s.yaml", {"twins": False, "verbalizations": "all"}, {"ate"})
-    Families(questions=None, twins=False, all_verbalizations=True)
+    >>> f = _families("s.yaml", {"twins": False, "verbalizations": "all"}, {"ate"})
+    >>> f.twins, f.all_verbalizations, f.required, f.candidates
+    (False, True, False, 24)
     >>> _families("s.yaml", {"pairs": 2}, {"ate"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -305,24 +392,19 @@ def _families(source: str, value: Any, asked: set[str]) -> Families:
         raise _fail(
             source, f"families.{unknown[0]}", f"unknown field; allowed: {', '.join(FAMILY_FIELDS)}"
         )
-    questions = value.get("questions", "all")
-    if questions != "all":
-        where = "families.questions"
-        questions = _list_of(source, where, questions, tuple(QUERY_TYPES))
-        missing = [q for q in questions if q not in asked]
-        if missing:
-            raise _fail(
-                source,
-                where,
-                f"{missing[0]!r} is asked by no cell; cells ask: {', '.join(sorted(asked))}",
-            )
+    questions = _questions(source, value, asked)
     twins = value.get("twins", True)
     if not isinstance(twins, bool):
         raise _fail(source, "families.twins", f"{twins!r} must be true or false")
     verbalizations = value.get("verbalizations", "one")
     if verbalizations not in ("one", "all"):
         raise _fail(source, "families.verbalizations", f"{verbalizations!r}; allowed: one, all")
-    return Families(None if questions == "all" else questions, twins, verbalizations == "all")
+    required = "discordant" in value
+    targets = _targets(source, value.get("discordant"), asked) if required else DEFAULT_DISCORDANT
+    candidates = _number(
+        source, "families.candidates", value.get("candidates", DEFAULT_CANDIDATES), int, 1, 1000
+    )
+    return Families(questions, twins, verbalizations == "all", dict(targets), required, candidates)
 
 
 def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:

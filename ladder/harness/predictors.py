@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ladder.core.errors import ModelLoadError
 from ladder.engine.queries import Query, answer, association_truth
 from ladder.engine.scm import SCM
+from ladder.generation.generate import NO_COUNTERPART
 from ladder.harness.models.extract import extract_yes_no, generate_answers
 from ladder.harness.models.loading import load_model
 from ladder.harness.models.scoring import format_prompt, score_options
@@ -147,7 +148,10 @@ def _association_oracle(item: dict[str, Any]) -> Prediction:
         # Written at generation (null when the counterpart conditions on an impossible event).
         decision = item["association_answer"]
         if decision is None:
-            return Prediction(0.5, "no", {"association": None})
+            # Null: the type has no rung-1 counterpart (backdoor_set in contract 2) or it is
+            # undefined; never recomputed. A coin's p_yes, "no", and the reason recorded.
+            reason = "none" if item.get("query_type") in NO_COUNTERPART else "undefined"
+            return Prediction(0.5, "no", {"association": None, "counterpart": reason})
         return Prediction(1.0 if decision == "yes" else 0.0, decision)
     # Items from elsewhere may lack the field: compute it with the engine's registry.
     query = Query.from_dict(item["query"])

@@ -98,9 +98,21 @@ def _gap_sentence(rung: str, g: Mapping[str, Any]) -> str:
     )
 
 
+def has_counterpart(sample: Mapping[str, Any]) -> bool:
+    """Whether the item has a rung-1 counterpart: a sample whose item recorded
+    ``association_answer: null`` (e.g. ``backdoor_set`` in contract 2) has none, so it
+    cannot place a model in the ladder gap. Samples without the key (older runs) count.
+
+    >>> has_counterpart({"association_answer": None}), has_counterpart({})
+    (False, True)
+    """
+    return not ("association_answer" in sample and sample["association_answer"] is None)
+
+
 def _gap_table(ctx: ReportContext) -> list[str]:
     names = [n for n in BASELINE_NAMES if n in ctx.base.samples]
-    by_rung = {**groups(ctx.run.samples, "rung"), "all": list(ctx.run.samples)}
+    scored = [s for s in ctx.run.samples if has_counterpart(s)]
+    by_rung = {**groups(scored, "rung"), "all": scored}
     rows, gaps, sentences = [], {}, []
     for rung, group in by_rung.items():
         g = gaps[rung] = _gap_numbers(group, ctx.base)
@@ -130,8 +142,18 @@ def _gap_table(ctx: ReportContext) -> list[str]:
         "*position* = (model − association) / (truth − association): 0 is a perfect "
         "rung-1 reasoner, 1 is the truth, negative is below the association oracle "
         f"(not defined when the gap is under {stats.MIN_GAP}).",
+        *_left_out_line(len(ctx.run.samples) - len(scored)),
         "",
         *[f"- {s}" for s in sentences],
+    ]
+
+
+def _left_out_line(n: int) -> list[str]:
+    if not n:
+        return []
+    return [
+        f"{n} items without a rung-1 counterpart (association answer recorded as none, "
+        "e.g. back-door set questions) are left out of the ladder gap."
     ]
 
 

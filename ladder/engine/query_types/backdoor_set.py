@@ -58,7 +58,10 @@ def truth(scm: SCM, q: Query) -> float:
 
 
 def association(scm: SCM, q: Query) -> float:
-    """A rung-1 reasoner "adjusts for everything correlated with both X and Y"."""
+    """The version-1 heuristic: a rung-1 reasoner "adjusts for everything correlated with
+    both X and Y" (it scores below always-no). Kept so that version-1 items regenerate as
+    they were; contract 2 gives ``backdoor_set`` no rung-1 counterpart (its
+    ``association_answer`` is null, see ``ladder.generation.generate.NO_COUNTERPART``)."""
     assert q.treatment is not None and q.outcome is not None and q.adjust is not None
     others = [v for v in scm.observed_names if v not in (q.treatment, q.outcome)]
     correlates = inference.associated(scm, q.treatment, others) & inference.associated(

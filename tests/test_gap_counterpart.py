@@ -1,0 +1,52 @@
+"""Items whose association answer is recorded as none stay out of the ladder gap."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ladder.cli import main
+
+SPEC = """\
+name: gapcheck
+n: 60
+margin: 0.05
+verbalizations: [symbolic]
+evidence: [probabilities]
+families:
+  questions: all
+  twins: true
+  verbalizations: one
+cells:
+  confounding: [correlation, ate, backdoor_set]
+"""
+
+
+def test_no_counterpart_items_are_left_out_of_the_gap(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC)
+    items = tmp_path / "items.jsonl"
+    assert main(["generate", "--spec", str(spec), "--out", str(items), "--quiet"]) == 0
+    rows = [json.loads(line) for line in items.open()]
+    none = [r for r in rows if r["association_answer"] is None]
+    assert none and all(r["query_type"] == "backdoor_set" for r in none)
+    for model in ("truth-oracle", "association-oracle", "random"):
+        run = tmp_path / "runs" / model
+        assert (
+            main(["run", "--model", model, "--items", str(items), "--run-dir", str(run), "--quiet"])
+            == 0
+        )
+    report = tmp_path / "runs" / "random" / "report.md"
+    assert main(["report", str(tmp_path / "runs" / "random"), "--no-figures"]) == 0
+    text = report.read_text()
+    assert f"{len(none)} items without a rung-1 counterpart" in text
+    # The "all" row counts only items with a counterpart, and the association oracle's
+    # accuracy there is computed over those items alone.
+    kept = [r for r in rows if r["association_answer"] is not None]
+    expected = sum(r["association_answer"] == r["answer"] for r in kept) / len(kept)
+    row = next(line for line in text.splitlines() if line.startswith("| all |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert int(cells[1]) == len(kept)
+    assert f"{expected:.3f}" in cells
+    capsys.readouterr()
+    assert re.search(r"ladder gap", text)
