@@ -28,7 +28,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     """Add the ``ladder generate`` options to ``p``."""
     src = p.add_mutually_exclusive_group()
     src.add_argument(
-        "--suite", default=None, help="built-in suite: core, quick or paired (default core)"
+        "--suite",
+        default=None,
+        help="built-in suite: core, quick, paired or identify (default core)",
     )
     src.add_argument("--spec", type=Path, default=None, help="path of a task spec (YAML)")
     p.add_argument(

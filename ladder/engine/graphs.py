@@ -218,6 +218,7 @@ def random_dag(
     seed: int | None = None,
     rng: _random.Random | None = None,
     max_parents: int = 4,
+    hidden: int = 0,
 ) -> CausalGraph:
     """A random connected DAG on ``n_nodes`` nodes named ``V1 … Vn`` (topological order).
 
@@ -226,9 +227,16 @@ def random_dag(
     The treatment is drawn among nodes that have a directed path to the last node,
     which is the outcome, so every graph asks about a real causal path.
 
+    ``hidden`` > 0 then adds that many hidden nodes ``U1 … Uk`` (see :func:`_add_hidden`):
+    each an unobserved common cause of two observed nodes. With ``hidden=0`` nothing more
+    is drawn from ``rng``, so such graphs are exactly those of earlier versions.
+
     >>> g = random_dag(5, seed=1)
     >>> len(g.nodes), g.outcome
     (5, 'V5')
+    >>> h = random_dag(5, seed=1, hidden=2)
+    >>> sorted(h.hidden), len(h.observed), all(h.dag.out_degree(u) == 2 for u in h.hidden)
+    (['U1', 'U2'], 5, True)
     """
     if not 3 <= n_nodes <= 26:
         raise SCMError(f"random_dag: n_nodes={n_nodes} is outside the allowed range 3..26")
@@ -243,8 +251,20 @@ def random_dag(
         rng.shuffle(candidates)
         for i in candidates[:max_parents]:
             dag.add_edge(names[i], names[j])
-    # Make the graph weakly connected: join each component that lacks the last node to
-    # the rest by one forward edge whose head still has room for a parent.
+    _connect(dag, names, rng, max_parents)
+    outcome = names[-1]
+    if not nx.ancestors(dag, outcome):
+        dag.add_edge(names[-2], outcome)
+    treatment = rng.choice(sorted(nx.ancestors(dag, outcome), key=names.index))
+    if hidden <= 0:  # the fully observed graph, drawn exactly as before
+        return CausalGraph(f"random{n_nodes}", dag, treatment, outcome)
+    latent = _add_hidden(dag, names, hidden, rng, max_parents)
+    return CausalGraph(f"random{n_nodes}", dag, treatment, outcome, hidden=frozenset(latent))
+
+
+def _connect(dag: nx.DiGraph, names: list[str], rng: _random.Random, max_parents: int) -> None:
+    """Make ``dag`` weakly connected: join each component that lacks the last node to the
+    rest by one forward edge whose head still has room for a parent."""
     index = {v: i for i, v in enumerate(names)}
     while not nx.is_weakly_connected(dag):
         comp = next(c for c in nx.weakly_connected_components(dag) if names[-1] not in c)
@@ -260,11 +280,32 @@ def random_dag(
             last = max(comp, key=index.__getitem__)
             links = [(last, names[index[last] + 1])]
         dag.add_edge(*rng.choice(links))
-    outcome = names[-1]
-    if not nx.ancestors(dag, outcome):
-        dag.add_edge(names[-2], outcome)
-    treatment = rng.choice(sorted(nx.ancestors(dag, outcome), key=names.index))
-    return CausalGraph(f"random{n_nodes}", dag, treatment, outcome)
+
+
+def _add_hidden(
+    dag: nx.DiGraph, names: list[str], k: int, rng: _random.Random, max_parents: int
+) -> list[str]:
+    """Add ``k`` hidden roots ``U1 … Uk`` to ``dag``, each with exactly two observed
+    children, no two on the same pair: unobserved common causes, the structure that makes
+    an effect unidentifiable. Exactly two, because the prompt says the pair "are both
+    affected by" an unobserved common cause. Children are drawn among the pairs whose
+    nodes still have room for a parent (all pairs when none has), so the treatment and
+    the outcome can be confounded too.
+    """
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    if k > len(pairs):
+        raise SCMError(
+            f"random_dag: hidden={k} exceeds the {len(pairs)} pairs of {len(names)} nodes"
+        )
+    added: list[str] = []
+    for i in range(k):
+        roomy = [p for p in pairs if all(dag.in_degree(v) < max_parents for v in p)] or pairs
+        a, b = rng.choice(roomy)
+        pairs.remove((a, b))
+        node = f"U{i + 1}"
+        dag.add_edges_from([(node, a), (node, b)])
+        added.append(node)
+    return added
 
 
 FAMILIES: dict[str, Callable[[], CausalGraph]] = {

@@ -98,7 +98,11 @@ def _draw_graph(spec: TaskSpec, family: str, evidence: str, rng: random.Random) 
     lo, hi = spec.random_dags.nodes
     if evidence == "samples":  # a count table lists every configuration: keep it short
         hi = min(hi, spec.samples_max_nodes)
-    return random_dag(rng.randint(lo, hi), spec.random_dags.density, rng=rng)
+    n_nodes = rng.randint(lo, hi)
+    if spec.random_dags.hidden is None:  # no further draw: fully observed cells stay as before
+        return random_dag(n_nodes, spec.random_dags.density, rng=rng)
+    k = rng.randint(*spec.random_dags.hidden)
+    return random_dag(n_nodes, spec.random_dags.density, rng=rng, hidden=k)
 
 
 def _cell_verbalizations(spec: TaskSpec, family: str) -> list[str]:

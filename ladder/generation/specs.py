@@ -64,7 +64,7 @@ __all__ = [
     "load_suite",
 ]
 
-SUITES = ("core", "quick", "paired")
+SUITES = ("core", "quick", "paired", "identify")
 
 #: Default cap on the items one generation may make (a spec's ``max_n`` changes it).
 DEFAULT_MAX_N = 100_000
@@ -107,7 +107,14 @@ DISCORDANT_KEYS = (
 DEFAULT_DISCORDANT = {k: 0.4 for k in ("ate", "ett", "nde", "nie", "counterfactual", PAIR_KEY)}
 #: Default ``families.candidates``: the most SCMs drawn per family to choose from.
 DEFAULT_CANDIDATES = 24
-_RANDOM_FIELDS = {"nodes", "density", "queries"}
+_RANDOM_FIELDS = {"nodes", "density", "queries", "hidden"}
+#: The query types a random cell with hidden nodes may ask: the stated numbers of such a
+#: graph (P(V | earlier observed) where V has a hidden parent) need not identify the other
+#: types' quantities, so a prompt-only answer could disagree with the truth.
+HIDDEN_RANDOM_QUERIES = ("identifiable",)
+#: The most nodes a random DAG with hidden nodes may have: a variable with a hidden parent
+#: is stated given every earlier observed variable, 2^(k-1) numbers.
+HIDDEN_MAX_NODES = 8
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,8 @@ class RandomDags:
     nodes: tuple[int, int]
     density: float
     queries: tuple[str, ...]
+    #: How many hidden common causes each DAG gets, drawn uniformly (None: fully observed).
+    hidden: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,10 +207,47 @@ def _number(source: str, name: str, value: Any, kind: type, low: float, high: fl
     return kind(value)
 
 
+def _int_range(source: str, where: str, value: Any, low: int, high: int) -> tuple[int, int]:
+    """``[min, max]`` (or one integer) with ``low <= min <= max <= high``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value, value]
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(k, int) and not isinstance(k, bool) for k in value)
+        or not low <= value[0] <= value[1] <= high
+    ):
+        raise _fail(
+            source, where, f"{value!r} must be [min, max] with {low} <= min <= max <= {high}"
+        )
+    return value[0], value[1]
+
+
+def _random_queries(
+    source: str, where: str, value: Any, hidden: tuple[int, int] | None
+) -> tuple[str, ...]:
+    """The random cell's query types: defined on random DAGs, or with ``hidden`` nodes
+    only :data:`HIDDEN_RANDOM_QUERIES`."""
+    queries = _list_of(source, f"{where}.queries", value, tuple(QUERY_TYPES))
+    for q in queries:
+        if hidden is not None:
+            reason = None if q in HIDDEN_RANDOM_QUERIES else "it is not asked with hidden nodes"
+            allowed = f"; allowed with hidden: {', '.join(HIDDEN_RANDOM_QUERIES)}"
+        else:
+            reason, allowed = unsupported_reason("random", q), ""
+        if reason:
+            raise _fail(
+                source,
+                f"{where}.queries",
+                f"query {q!r} is undefined on random DAGs: {reason}{allowed}",
+            )
+    return queries
+
+
 def _random_cell(
     source: str, where: str, value: Any, verbalizations: tuple[str, ...]
 ) -> RandomDags:
-    """The ``cells.random`` mapping: node range, density and the queries asked."""
+    """The ``cells.random`` mapping: node range, density, hidden nodes and the queries."""
     if not isinstance(value, Mapping):
         raise _fail(source, where, "must be a mapping with nodes, density, queries")
     bad = set(value) - _RANDOM_FIELDS
@@ -211,33 +257,26 @@ def _random_cell(
             f"{where}.{sorted(bad)[0]}",
             f"unknown field; allowed: {', '.join(sorted(_RANDOM_FIELDS))}",
         )
-    nodes = value.get("nodes", [3, 12])
-    if isinstance(nodes, int):
-        nodes = [nodes, nodes]
-    if (
-        not isinstance(nodes, list)
-        or len(nodes) != 2
-        or not all(isinstance(k, int) and not isinstance(k, bool) for k in nodes)
-        or not 3 <= nodes[0] <= nodes[1] <= 16
-    ):
-        raise _fail(
-            source, f"{where}.nodes", f"{nodes!r} must be [min, max] with 3 <= min <= max <= 16"
-        )
+    nodes = _int_range(source, f"{where}.nodes", value.get("nodes", [3, 12]), 3, 16)
     density = _number(source, f"{where}.density", value.get("density", 0.4), float, 0.05, 1.0)
-    queries = _list_of(source, f"{where}.queries", value.get("queries"), tuple(QUERY_TYPES))
-    for q in queries:
-        reason = unsupported_reason("random", q)
-        if reason:
+    hidden = None
+    if value.get("hidden") is not None:
+        hidden = _int_range(source, f"{where}.hidden", value["hidden"], 1, 3)
+        if nodes[1] > HIDDEN_MAX_NODES:
             raise _fail(
-                source, f"{where}.queries", f"query {q!r} is undefined on random DAGs: {reason}"
+                source,
+                f"{where}.nodes",
+                f"{list(nodes)!r}: with hidden nodes the most is {HIDDEN_MAX_NODES} "
+                "(a variable with a hidden parent is stated given every earlier one)",
             )
+    queries = _random_queries(source, where, value.get("queries"), hidden)
     if not set(verbalizations) & {"nonsense", "symbolic"}:
         raise _fail(
             source,
             "verbalizations",
             "random DAGs have no commonsense stories; add nonsense or symbolic",
         )
-    return RandomDags((nodes[0], nodes[1]), density, queries)
+    return RandomDags(nodes, density, queries, hidden)
 
 
 def _family_cell(source: str, family: str, value: Any) -> tuple[str, ...]:
@@ -470,7 +509,8 @@ def load_spec(path: str | Path) -> TaskSpec:
 
 
 def load_suite(name: str) -> TaskSpec:
-    """A built-in suite (``core``, ``quick`` or ``paired``): ``ladder/tasks/<name>.yaml``."""
+    """A built-in suite (``core``, ``quick``, ``paired`` or ``identify``):
+    ``ladder/tasks/<name>.yaml``."""
     if name not in SUITES:
         raise SpecError(f"--suite: unknown suite {name!r}; allowed: {', '.join(SUITES)}")
     data = yaml.safe_load(builtin_task(name).read_text(encoding="utf-8"))

@@ -6,8 +6,11 @@ Where it is asked: graphs with at least one hidden variable. On a fully observed
 effect is identifiable (adjust for the treatment's parents), so the answer would be "yes"
 by a rule that needs no reasoning ("nothing is hidden"), and such cells could never hold a
 "no"; with a hidden common cause the answer turns on the structure (front-door: yes; bow
-and IV: no), which is what the question probes. Random DAGs have no hidden nodes, hence
-``on_random``.
+and IV: no), which is what the question probes. Random DAGs have hidden nodes only when
+the spec's random cell sets ``hidden`` (unobserved common causes of two observed nodes,
+:func:`ladder.engine.graphs.random_dag`); such a cell asks only this type
+(``ladder.generation.specs.HIDDEN_RANDOM_QUERIES``), and ``on_random`` rules out the
+fully observed random cells. On each drawn graph ``applies`` decides, as on named ones.
 
 The prompt must say where the unobserved common causes are, or the question is
 unanswerable: the graph description already says that two variables "are both affected by"
@@ -30,15 +33,20 @@ from ladder.engine.identification import is_identifiable, latent_projection
 from ladder.engine.query_types._base import Fact, ProbabilityFn, Query, QueryType, Wording
 from ladder.engine.scm import SCM
 
-NO_HIDDEN_ON_RANDOM = "random DAGs have no hidden variables (every effect on them is identifiable)"
+NO_HIDDEN_ON_RANDOM = (
+    "random DAGs have no hidden variables unless the random cell sets hidden "
+    "(every effect on a fully observed DAG is identifiable)"
+)
 
 
 def applies(g: CausalGraph) -> str | None:
-    """Graphs with a hidden variable (see the module docstring for why).
+    """Graphs with a hidden variable, named or random (see the module docstring for why).
 
-    >>> from ladder.engine.graphs import bow, chain
+    >>> from ladder.engine.graphs import bow, chain, random_dag
     >>> applies(bow()) is None, applies(chain())
     (True, 'it has no hidden variable, so every effect is identifiable')
+    >>> applies(random_dag(4, seed=0, hidden=1)) is None, applies(random_dag(4, seed=0)) is None
+    (True, False)
     """
     return None if g.hidden else "it has no hidden variable, so every effect is identifiable"
 
