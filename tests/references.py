@@ -18,10 +18,12 @@ Nothing here imports :mod:`ladder.engine.inference`.  Each reference reads the S
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -436,3 +438,18 @@ def y0_identifiable(dag: nx.DiGraph, hidden: set[str], x: str, y: str) -> bool:
         mixed.add_undirected_edge(dsl.Variable(a), dsl.Variable(b))
     found = identify_mod.identify_outcomes(mixed, {dsl.Variable(x)}, {dsl.Variable(y)})
     return found is not None
+
+
+def cladder_dir() -> Path:
+    """Where CLadder's generator test files are: ``$LADDER_CLADDER_DIR``, else the first
+    ``shared/external/cladder`` beside the checkout or one of its parents, else the
+    workplace's copy (tests that need them skip when none holds the model file)."""
+    env = os.environ.get("LADDER_CLADDER_DIR")
+    repo = Path(__file__).resolve().parents[1]
+    candidates = [Path(env)] if env else []
+    candidates += [p / "shared" / "external" / "cladder" for p in repo.parents]
+    candidates.append(Path("/work/shared/external/cladder"))
+    for folder in candidates:
+        if (folder / "test-model-meta.json").is_file():
+            return folder
+    return candidates[0]

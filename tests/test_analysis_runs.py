@@ -203,3 +203,24 @@ def test_partial_baseline_run_gets_a_resume_hint(tmp_path):
         report.markdown
     )
     assert "No run of random, always-yes on these items was found" in report.markdown
+
+
+def test_malformed_neighbour_results_are_not_baselines(tmp_path):
+    """A folder near the run whose results.json is odd JSON is skipped, not a traceback."""
+    from ladder.analysis.baselines import _baseline_hash
+
+    for i, text in enumerate(
+        [
+            '{"model": "x"}',
+            "[1, 2]",
+            '{"model": {"kind": "baseline", "name": "random"}, "items": "nope"}',
+            "null",
+        ]
+    ):
+        d = tmp_path / f"n{i}"
+        d.mkdir()
+        (d / "results.json").write_text(text)
+    assert _baseline_hash(tmp_path / "n0") == (False, None)
+    assert _baseline_hash(tmp_path / "n1") == (False, None)
+    assert _baseline_hash(tmp_path / "n2") == (True, None)
+    assert _baseline_hash(tmp_path / "n3") == (False, None)

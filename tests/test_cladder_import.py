@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from references import cladder_dir
 
 from ladder.cli import main
 from ladder.core.errors import LadderError
@@ -21,7 +22,7 @@ from ladder.generation import cladder, cladder_audit
 from ladder.generation.items import read_items
 from ladder.harness.predictors import BASELINES
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "external" / "cladder"
+DATA = cladder_dir()
 MODELS = DATA / "test-model-meta.json"
 FILES = sorted(DATA.glob("test-generate-*.json"))
 pytestmark = pytest.mark.skipif(not MODELS.exists(), reason="CLadder files absent")

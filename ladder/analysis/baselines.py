@@ -91,10 +91,16 @@ def _expand_dirs(dirs: Iterable[str | Path]) -> list[Path]:
 def _baseline_hash(d: Path) -> tuple[bool, str | None]:
     """Whether ``d`` is a baseline run, and the item hash it records."""
     data, _ = read_results(d)
-    model = (data or {}).get("model") or {}
-    if model.get("kind") != "baseline" or model.get("name") not in BASELINE_NAMES:
+    # A neighbouring folder may hold any JSON at all: anything not shaped like a baseline
+    # run's results is simply not a baseline.
+    model = data.get("model") if isinstance(data, dict) else None
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(model, dict) or model.get("kind") != "baseline":
         return False, None
-    return True, ((data or {}).get("items") or {}).get("sha256")
+    if model.get("name") not in BASELINE_NAMES:
+        return False, None
+    sha = items.get("sha256") if isinstance(items, dict) else None
+    return True, sha if isinstance(sha, str) else None
 
 
 def find_baseline_runs(

@@ -12,6 +12,9 @@ and writes ``report.md`` with figures beside it. Its sections, one module each u
   same item-file hash, or runs given with ``--baselines``; missing ones are named with the
   ``ladder run`` commands that make them), and accuracy where the association answer is
   wrong (the samples' ``discordant`` items);
+* **scored both ways** — only when the items carry a source benchmark's label
+  (``source.label``, e.g. imported CLadder items): accuracy against ladder's exact labels
+  and against the original ones, side by side;
 * **where it breaks** — query type × graph family, graph size, verbalization, evidence mode,
   calibration and answer bias;
 * **Granger** — when a ``granger.json`` is present (keys in :data:`GRANGER_KEYS`);
@@ -42,6 +45,7 @@ from ladder.analysis.sections.slices import (
     query_family_section,
     verbalization_section,
 )
+from ladder.analysis.sections.source_labels import has_source_labels, source_labels_section
 from ladder.core.environment import command_line
 from ladder.core.errors import ReportError
 from ladder.core.io import atomic_writer
@@ -107,6 +111,9 @@ def _sections(ctx: ReportContext, granger: Path, command: str | None) -> list[li
         evidence_section(ctx),
         calibration_section(ctx),
     ]
+    if has_source_labels(ctx.run):
+        # imported items (e.g. CLadder) keep their benchmark's own label: score both ways
+        sections.insert(1, source_labels_section(ctx))
     if granger.exists():
         sections.append(granger_section(granger, ctx))
     sections.append(footer_section(ctx, command))
