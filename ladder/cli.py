@@ -17,14 +17,9 @@ from types import FrameType
 from typing import NoReturn
 
 from ladder.commands import COMMANDS
-from ladder.core.errors import LadderError, UsageError
+from ladder.core.errors import LadderError, Terminated, UsageError, stop_reason
 
 __all__ = ["Terminated", "build_parser", "main"]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived: unwinds like Ctrl-C, so temporary files are removed and runs
-    keep what they flushed."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
@@ -77,12 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _sigterm_unwinds():
             return args.handler(args)
-    except Terminated:
-        print(f"ladder {args.command}: terminated", file=sys.stderr)
-        return 143
-    except KeyboardInterrupt:
-        print(f"ladder {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        word, status = stop_reason(exc)
+        print(f"ladder {args.command}: {word}", file=sys.stderr)
+        return status
     except LadderError as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"ladder {args.command}: error: {message}", file=sys.stderr)

@@ -3,11 +3,13 @@ file modes, Ctrl-C and resume, the association oracle reading its field (issue 9
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import os
 import shlex
 import shutil
+import signal
 import time
 import warnings
 from collections import Counter
@@ -391,3 +393,43 @@ def test_committed_core500_run_resumes_without_rescoring(
     assert not calls and (run_dir / "samples.jsonl").read_bytes() == samples
     assert after["status"] == "complete" and after["metrics"] == before["metrics"]
     assert after["command"] == before["command"]
+
+
+def test_sigterm_during_a_run_exits_143_with_the_resume_command(
+    items_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """A real SIGTERM (sent to this process mid-run) ends ``ladder run`` as terminated, not
+    as Ctrl-C: exit 143, the run left partial, the resume command printed."""
+    inner = _RANDOM_RULE
+    answered: list[str] = []
+
+    def rule(item: dict[str, Any]) -> Prediction:
+        if len(answered) == 7:
+            os.kill(os.getpid(), signal.SIGTERM)
+        answered.append(item["id"])
+        return inner(item)
+
+    monkeypatch.setattr(BASELINES["random"], "rule", rule)
+    run_dir = tmp_path / "r"
+    argv = ["run", "--model", "random", "--items", str(items_file), "--limit", "20"]
+    assert main([*argv, "--run-dir", str(run_dir), "--quiet"]) == 143
+    err = capsys.readouterr().err
+    assert "ladder run: terminated; samples so far" in err and "interrupted" not in err
+    assert json.loads((run_dir / "results.json").read_text())["status"] == "partial"
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, False), (True, True)])
+def test_resume_never_inherits_trust_remote_code(given: bool | None, expected: bool) -> None:
+    """A run directory recording ``trust_remote_code: true`` does not switch it on: only
+    this session's ``--trust-remote-code`` does."""
+    from ladder.commands.run import _resume_model
+
+    args = argparse.Namespace(
+        resume=Path("r"), model=None, gguf_file=None, dtype=None, device=None, revision=None,
+        trust_remote_code=given, chat_template=None, mode=None, max_batch_tokens=None,
+    )  # fmt: skip
+    recorded = {"model": {"name": "m", "load": {"model": "m", "options": {
+        "trust_remote_code": True, "dtype": "float32"}}}}  # fmt: skip
+    name, options = _resume_model(args, recorded)
+    assert name == "m" and options["trust_remote_code"] is expected
+    assert options["dtype"] == "float32"

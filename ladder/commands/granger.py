@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.commands._arguments import add_model_arguments
-from ladder.core.errors import UsageError
+from ladder.core.errors import UsageError, stop_reason
 from ladder.core.io import slugify
 from ladder.granger.grid import GridSpec, load_grid, recorded_grid
 from ladder.granger.probe import (
@@ -223,16 +223,17 @@ def run(args: argparse.Namespace) -> int:
             results = run_in(
                 rd, backend, grid, limit=args.limit, progress=not args.quiet, command=command_line()
             )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
+        word, status = stop_reason(exc)
         if not (out / HEADER_FILE).is_file():
-            print("ladder granger: interrupted before the run started", file=sys.stderr)
+            print(f"ladder granger: {word} before the run started", file=sys.stderr)
         else:
             print(
-                f"ladder granger: interrupted; series so far are in {out}/series.jsonl. "
+                f"ladder granger: {word}; series so far are in {out}/series.jsonl. "
                 f"Continue with: ladder granger --resume --out {shlex.quote(str(out))}",
                 file=sys.stderr,
             )
-        return 130
+        return status
     if not args.quiet:
         print("\n".join(summary_lines(results)))
         print(f"wrote {out}/granger.json and {out}/series.jsonl")

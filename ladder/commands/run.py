@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ladder.commands._arguments import add_model_arguments
-from ladder.core.errors import RunError, UsageError
+from ladder.core.errors import RunError, UsageError, stop_reason
 from ladder.core.io import atomic_writer
 from ladder.generation.generate import dumps, generate_items, item_count
 from ladder.generation.items import read_items
@@ -40,8 +40,9 @@ _MODEL_DEFAULTS: dict[str, Any] = {
     "mode": "loglik",
     "trust_remote_code": False,
 }
-#: Model options a resumed run may change: where and how fast it runs, not what it asks.
-_RESUME_MAY_CHANGE = ("device", "max_batch_tokens")
+#: Model options a resumed run may change: where and how fast it runs, and whether the
+#: model's own code may run (asked again each session), not what it asks.
+_RESUME_MAY_CHANGE = ("device", "max_batch_tokens", "trust_remote_code")
 #: Options that choose what a run scores; a resumed run keeps its recorded ones.
 _NOT_WITH_RESUME = ("items", "suite", "spec", "run_dir", "out_dir", "n", "seed")
 
@@ -151,6 +152,9 @@ def _resume_model(
                 f"{options[key]}; resume it without {_flag(key)} (or with the same value)"
             )
         options[key] = value
+    # Running a model's own code is asked for again in each session, never taken from a
+    # file (a run directory may come from someone else), as ``ladder granger`` does.
+    options["trust_remote_code"] = bool(args.trust_remote_code)
     name = args.model if args.model is not None else load.get("model", model.get("name"))
     return name, options
 
@@ -211,19 +215,20 @@ def _score(args: argparse.Namespace, predictor: Predictor, rd: RunDir, **kw: Any
     """Score into the open run directory; print the resume command on Ctrl-C."""
     try:
         results = run_items(predictor, kw.pop("items_path"), rd, **kw)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
         if not rd.header:  # stopped before the run started: RunDir removes what it made
             raise
         rd.close()
         again = ["ladder", "run", "--resume", str(rd.path)] + (
             ["--no-cache"] if args.no_cache else []
         )
+        word, status = stop_reason(exc)
         print(
-            f"ladder run: interrupted; samples so far are in {rd.log_path}. "
+            f"ladder run: {word}; samples so far are in {rd.log_path}. "
             f"Continue with: {shlex.join(again)}",
             file=sys.stderr,
         )
-        return 130
+        return status
     if not args.quiet:
         _print_summary(predictor, results, rd.path)
     return 0

@@ -24,7 +24,9 @@ __all__ = [
     "ScoringError",
     "SpanAlignmentError",
     "SpecError",
+    "Terminated",
     "UsageError",
+    "stop_reason",
 ]
 
 
@@ -82,3 +84,17 @@ class LeaderboardError(ReportError):
 
 class PlotBackendError(LadderError, RuntimeError):
     """matplotlib is missing or cannot draw here."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived (the CLI turns it into this): unwinds like Ctrl-C, so temporary files
+    are removed and runs keep what they flushed."""
+
+
+def stop_reason(exc: KeyboardInterrupt) -> tuple[str, int]:
+    """How a stopped command reports itself: (word, exit status), 143 for SIGTERM, 130 for Ctrl-C.
+
+    >>> stop_reason(Terminated()), stop_reason(KeyboardInterrupt())
+    (('terminated', 143), ('interrupted', 130))
+    """
+    return ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)

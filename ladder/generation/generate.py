@@ -233,17 +233,13 @@ def _make_item(
         if draw is None:
             continue
         stated = stated_probabilities(draw.scm, draw.graph) if evidence == "probabilities" else None
-        if (
-            draw.query.kind.rule == "probability"
-            and stated is not None
-            and any(f"{p.value:.2f}" == f"{draw.value:.2f}" for p in stated)
-        ):
+        if _states_answer(draw.query.kind, draw.value, stated):
             continue  # the answer would be a stated number (as printed, to 2 decimals)
         story, names = names_for(verbalization, cell.family, draw.graph.observed, rng)
         sample = None
         if evidence == "samples":
             sample = draw_sample(draw.scm, draw.graph, spec.sample_size, rng)
-            if not table_agrees(draw.scm, draw.graph, draw.query, sample, spec.margin):
+            if not table_agrees(draw.scm, draw.graph, draw.query, sample, spec.margin, draw.value):
                 continue  # the table shown implies another answer, or sits inside the margin
         prompt = render_prompt(
             draw.scm,
@@ -531,10 +527,12 @@ def _sampled(spec: TaskSpec, fam: _Family, evidence: str, rng: random.Random) ->
         return fam
     sample = draw_sample(fam.scm, fam.graph, spec.sample_size, rng)
     # Labels true to the prompt: keep only questions whose answer the table shown implies.
+    # Twins differ only in polarity (back-door twins always agree), which does not change
+    # the verdict: one check per question.
     questions = [
         q
         for q in fam.questions
-        if all(table_agrees(fam.scm, fam.graph, query, sample, spec.margin) for query, _ in q.draws)
+        if table_agrees(fam.scm, fam.graph, q.draws[0][0], sample, spec.margin, q.draws[0][1])
     ]
     if not _enough(fam.kinds, questions):
         return None

@@ -134,7 +134,14 @@ def table_truth(graph: CausalGraph, query: Query, sample: Sample) -> float:
     return truth(fitted_scm(graph, sample), query)
 
 
-def table_agrees(scm: SCM, graph: CausalGraph, query: Query, sample: Sample, margin: float) -> bool:
+def table_agrees(
+    scm: SCM,
+    graph: CausalGraph,
+    query: Query,
+    sample: Sample,
+    margin: float,
+    population: float | None = None,
+) -> bool:
     """Whether the table of ``sample`` implies the same answer as the population ``scm``,
     with both values clear of ``margin`` (the generator redraws when this is False).
 
@@ -142,12 +149,14 @@ def table_agrees(scm: SCM, graph: CausalGraph, query: Query, sample: Sample, mar
     the value read straight off the table's joint (the saturated fit) must agree as well,
     so either reading of the prompt gives the label. A back-door question depends on the
     stated graph alone, so every table agrees with it. A table that does not determine
-    the value disagrees.
+    the value disagrees. ``population`` is the query's truth on ``scm`` when the caller
+    already has it. The verdict does not depend on the query's polarity, so twins need
+    one check.
     """
     kind = query.kind
     if kind.rule == "indicator":
         return True
-    population = truth(scm, query)
+    population = truth(scm, query) if population is None else population
     if not kind.clear_of_margin(population, margin):
         return False
     try:
