@@ -36,7 +36,7 @@ LAYERS = {
     "__main__": 7,
 }
 FACADE = "ladder"
-DEFERRABLE = {"torch", "transformers", "statsmodels", "matplotlib"}
+DEFERRABLE = {"torch", "transformers", "statsmodels", "matplotlib", "peft"}
 """The only top-level packages that may be imported inside a function (they are slow to import
 or optional at run time)."""
 ANALYSIS_FORBIDDEN = (

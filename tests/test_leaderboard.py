@@ -7,6 +7,7 @@ import io
 import math
 
 import pytest
+from sklearn.metrics import roc_auc_score
 from statsmodels.stats.contingency_tables import mcnemar
 from test_report import (
     ASSOC_RIGHT,
@@ -115,11 +116,18 @@ def test_headline_is_computed_and_quotable(runs):
     d = runs
     dirs = [d["weak"], d["strong"], d["truth"], d["assoc"]]
     text = leaderboard_headline(dirs)
-    assert text.startswith("**strong-model** leads overall with accuracy 0.767")
-    assert "against weak-model's 0.600; the lead is significant: McNemar" in text
-    assert "Rung 1: **strong-model** leads with 0.900 against weak-model's 0.800" in text
-    assert "Baselines are ranked in the table but left out" in text
     board = build_leaderboard(dirs)
+    by = {e.run.name: e for e in board.entries}
+    # AUROC recomputed from the samples by sklearn
+    for name in ("strong-model", "weak-model"):
+        samples = by[name].run.samples
+        ref = roc_auc_score([s["answer"] == "yes" for s in samples], [s["p_yes"] for s in samples])
+        assert by[name].auroc == pytest.approx(ref)
+    assert text.startswith("Ranked by AUROC of P(yes) against the true answer")
+    assert f"**strong-model** ranks first with AUROC {by['strong-model'].auroc:.3f}" in text
+    assert f"against weak-model's {by['weak-model'].auroc:.3f}" in text
+    assert "McNemar on correctness: significant" in text
+    assert "Baselines are ranked in the table but left out" in text
     assert board.markdown.splitlines()[2] == text
     assert "**How to read this table**" in board.markdown
 
@@ -137,7 +145,11 @@ def test_write_markdown_and_csv(runs, tmp_path):
     assert math.isfinite(float(rows[0]["vs_next_p"]))
     text = out.read_text()
     header = next(line for line in text.splitlines() if line.startswith("| rank |"))
-    assert "rung 1 | rung 2 | rung 3 | Brier | ECE | yes-rate | ladder gap closed" in header
+    assert "| AUROC [95% CI] | chance? | balanced accuracy [95% CI] |" in header
+    assert "AUROC rung 1 | AUROC rung 2 | AUROC rung 3 | yes-rate | Brier" in header
+    assert rows[0]["at_chance"] in ("True", "False") and float(rows[0]["auroc_low"]) <= float(
+        rows[0]["auroc"]
+    )
 
 
 def test_refuses_different_items(runs, tmp_path):
@@ -185,9 +197,31 @@ def test_cli_leaderboard(runs, tmp_path, capsys):
     out = tmp_path / "lb.md"
     assert _main(["leaderboard", str(d["weak"]), str(d["strong"]), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "strong-model leads overall" in printed and out.with_suffix(".csv").exists()
+    assert "strong-model ranks first" in printed and out.with_suffix(".csv").exists()
     other_items = make_items(task="x")
     other = write_run(tmp_path / "x", "x-model", other_items, pattern(other_items, STRONG))
     assert _main(["leaderboard", str(d["weak"]), str(other), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "different item files" in err and "Traceback" not in err
+
+
+def test_suites_side_by_side(runs, tmp_path, capsys):
+    """Runs on two item files: one column per suite, a board per suite with two runs or
+    more, the cells equal to each run's own AUROC and accuracy, no test across suites."""
+    d = runs
+    other_items = make_items(task="other-suite")
+    other = write_run(
+        tmp_path / "elsewhere", "strong-model", other_items, pattern(other_items, MODEL_RIGHT)
+    )
+    out = tmp_path / "suites.md"
+    argv = ["leaderboard", "--suites", str(d["strong"]), str(d["weak"]), str(other)]
+    assert _main([*argv, "--out", str(out)]) == 0
+    text = out.read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| model |"))
+    assert header.count("|") == 4  # model + two suites
+    board = build_leaderboard([d["strong"], d["weak"]])
+    strong = next(e for e in board.entries if e.run.name == "strong-model")
+    assert f"AUROC {strong.auroc:.3f}" in text and "## Suite:" in text
+    assert text.count("## Suite:") == 1  # the other suite has one run: no board
+    rows = list(csv.DictReader(io.StringIO(out.with_suffix(".csv").read_text())))
+    assert len(rows) == 3 and {r["model"] for r in rows} == {"strong-model", "weak-model"}

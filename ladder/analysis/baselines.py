@@ -9,28 +9,53 @@ still writes everything else.
 
 >>> bool(STAMP.fullmatch("20260101T000000Z-2")), bool(STAMP.fullmatch("smollm2"))
 (True, False)
+
+It also holds the **mixture baselines** that validate the analysis (issue 11): rules with a
+known weight, so that a report must recover the weight and must not mistake answer bias for
+association-following. ``mixture-α`` answers with the truth oracle with probability α and
+with the association oracle otherwise; ``biased-β`` says "yes" with probability β whatever
+the item. Their draws are deterministic per (weight, seed, item id). :func:`recover_alpha`
+and :func:`recover_beta` estimate the weights back from a run's samples.
+
+>>> parse_mixture("mixture-0.7"), parse_mixture("biased-0.8"), parse_mixture("random")
+(('mixture', 0.7), ('biased', 0.8), None)
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ladder.analysis.runfiles import BASELINE_NAMES, Run, load_run, read_results
 from ladder.core.errors import ReportError
+from ladder.core.records import ANSWER, DISCORDANT, NO, YES
+from ladder.harness.metrics import wilson_interval
+from ladder.harness.mixtures import (
+    MIXTURE_KINDS,
+    biased_answer,
+    is_baseline_name,
+    mixture_answer,
+    parse_mixture,
+)
 
 __all__ = [
     "ASSOC",
     "BASELINE_NAMES",
+    "MIXTURE_KINDS",
     "TRUTH",
     "BaselineSet",
     "baseline_commands",
     "baselines_for",
+    "biased_answer",
     "find_baseline_runs",
+    "mixture_answer",
+    "parse_mixture",
+    "recover_alpha",
+    "recover_beta",
 ]
 
 ASSOC, TRUTH = "association-oracle", "truth-oracle"
@@ -97,7 +122,7 @@ def _baseline_hash(d: Path) -> tuple[bool, str | None]:
     items = data.get("items") if isinstance(data, dict) else None
     if not isinstance(model, dict) or model.get("kind") != "baseline":
         return False, None
-    if model.get("name") not in BASELINE_NAMES:
+    if not is_baseline_name(str(model.get("name"))):
         return False, None
     sha = items.get("sha256") if isinstance(items, dict) else None
     return True, sha if isinstance(sha, str) else None
@@ -199,3 +224,39 @@ def baselines_for(run: Run, extra: Sequence[str | Path] = ()) -> BaselineSet:
                 )
     base.commands = baseline_commands(run, base.missing)
     return base
+
+
+def _proportion(hits: int, n: int) -> dict[str, Any]:
+    low, high = wilson_interval(hits, n)
+    return {
+        "estimate": hits / n if n else None,
+        "low": low if n else None,
+        "high": high if n else None,
+        "n": n,
+    }
+
+
+def recover_alpha(samples: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """α of a mixture run: the share of discordant items answered with the truth, with a
+    Wilson 95% interval (each item's draw is independent, so items are the unit).
+
+    Only discordant items with a readable answer count (elsewhere truth and association
+    agree, or the association answer is missing). Keys: ``estimate``, ``low``, ``high``, ``n``.
+
+    >>> s = [{"discordant": True, "answer": "yes", "prediction": p} for p in ("yes", "no")]
+    >>> recover_alpha(s)["estimate"]
+    0.5
+    """
+    rows = [s for s in samples if s.get(DISCORDANT) and s.get("prediction") in (YES, NO)]
+    return _proportion(sum(s["prediction"] == s[ANSWER] for s in rows), len(rows))
+
+
+def recover_beta(samples: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """β of a biased run: its share of "yes" among readable answers, with a Wilson 95%
+    interval. Keys: ``estimate``, ``low``, ``high``, ``n``.
+
+    >>> recover_beta([{"prediction": "yes"}] * 3 + [{"prediction": "no"}])["estimate"]
+    0.75
+    """
+    rows = [s for s in samples if s.get("prediction") in (YES, NO)]
+    return _proportion(sum(s["prediction"] == YES for s in rows), len(rows))

@@ -20,11 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ladder.analysis.baselines import ASSOC, TRUTH, baseline_commands
+from ladder.analysis.discrimination import discrimination_test
 from ladder.analysis.leaderboard_render import render_csv, render_headline, render_markdown
 from ladder.analysis.markdown import sort_key
+from ladder.analysis.measures import gap_closed_interval, measures, paired_auroc_difference
 from ladder.analysis.ranking import Entry, Leaderboard, compare_runs, labels
+from ladder.analysis.runfiles import BASELINE_NAMES as BASELINE_ORDER
 from ladder.analysis.runfiles import Run, load_run
 from ladder.analysis.slicing import groups, summaries
 from ladder.core import stats
@@ -39,7 +43,9 @@ __all__ = [
     "build_leaderboard",
     "leaderboard_headline",
     "load_runs",
+    "suite_columns",
     "write_leaderboard",
+    "write_suite_columns",
 ]
 
 
@@ -175,21 +181,37 @@ def _missing_oracles(runs: Sequence[Run]) -> list[str]:
 
 
 def _entry(run: Run, label: str, runs: Sequence[Run]) -> Entry:
-    gap, used = _gap_closed(run, _oracle_tables(run, runs))
-    return Entry(run, label, summarize(run.samples), summaries(run.samples, "rung"), gap, used)
+    oracles = _oracle_tables(run, runs)
+    gap, used = _gap_closed(run, oracles)
+    entry = Entry(run, label, summarize(run.samples), summaries(run.samples, "rung"), gap, used)
+    entry.measures = {**measures(run.samples), "discrimination": discrimination_test(run.samples)}
+    entry.rung_auroc = {
+        rung: measures(group)["auroc"] for rung, group in groups(run.samples, "rung").items()
+    }
+    if ASSOC in oracles and TRUTH in oracles:
+        entry.gap_interval = gap_closed_interval(run.samples, oracles[ASSOC], oracles[TRUTH])
+    return entry
 
 
-def _nan_last(x: float) -> float:
-    return x if math.isfinite(x) else math.inf
+def _nan_last(x: float | None) -> float:
+    return x if x is not None and math.isfinite(x) else math.inf
 
 
 def _rank(entries: list[Entry], paired: bool) -> None:
-    """Sort by accuracy (ties: lower Brier, then label) and test each row against the next."""
-    entries.sort(key=lambda e: (-e.overall["accuracy"], _nan_last(e.overall["brier"]), e.label))
+    """Sort by AUROC of P(yes) against the truth (ties: balanced accuracy, then label) and
+    compare each row with the next: paired AUROC difference and McNemar on correctness."""
+
+    def key(e: Entry) -> tuple[float, float, str]:
+        ba = (e.measures.get("balanced_accuracy") or {}).get("estimate")
+        return (_nan_last(None if e.auroc is None else -e.auroc), _nan_last(ba and -ba), e.label)
+
+    entries.sort(key=key)
     for k, e in enumerate(entries):
         e.rank = k + 1
         if k + 1 < len(entries):
             e.vs_next = compare_runs(e.run, entries[k + 1].run, paired)
+            if paired:
+                e.auroc_vs_next = paired_auroc_difference(e.run.samples, entries[k + 1].run.samples)
 
 
 def build_leaderboard(run_dirs: Sequence[str | Path], per_slice: bool = False) -> Leaderboard:
@@ -238,3 +260,99 @@ def write_leaderboard(
             f"{out}: cannot write the leaderboard ({exc.strerror or exc})"
         ) from None
     return board
+
+
+# -- several suites side by side ------------------------------------------------------------------
+
+
+def _suite_name(run: Run) -> str:
+    """A suite's name: the tasks its items record, else its item file's folder."""
+    tasks = ((run.results or {}).get("items") or {}).get("tasks") or []
+    if tasks:
+        return "+".join(map(str, tasks))
+    return run.path.parent.parent.name if run.path.parent.name == "runs" else run.path.name
+
+
+def _suites(runs: Sequence[Run]) -> dict[str, list[Run]]:
+    """Runs grouped by item-file hash, keyed by a readable, unique suite name."""
+    by_hash: dict[str, list[Run]] = {}
+    for r in runs:
+        by_hash.setdefault(r.items_sha256 or f"unknown:{r.path}", []).append(r)
+    names = [_suite_name(group[0]) for group in by_hash.values()]
+    out: dict[str, list[Run]] = {}
+    for name, (sha, group) in zip(names, by_hash.items(), strict=True):
+        out[name if names.count(name) == 1 else f"{name} ({sha[:8]})"] = group
+    return out
+
+
+def _suite_cell(run: Run) -> tuple[str, dict[str, Any]]:
+    m = measures(run.samples)
+    a, acc = m["auroc"], m["accuracy"]
+    if a["estimate"] is None:
+        return f"AUROC n/a · acc {acc['estimate']:.3f} (n = {m['n']})", m
+    return (
+        f"AUROC {a['estimate']:.3f} [{a['low']:.3f}, {a['high']:.3f}] · acc "
+        f"{acc['estimate']:.3f} (n = {m['n']})",
+        m,
+    )
+
+
+def suite_columns(run_dirs: Sequence[str | Path]) -> tuple[str, str, list[str]]:
+    """Runs on different item files (suites) side by side: per suite, a ranked board when
+    it has two runs or more; then one table, a row per model and a column per suite.
+    Suites hold different items, so nothing is tested across columns. Returns (markdown,
+    CSV, warnings)."""
+    runs, warnings_ = load_runs(run_dirs)
+    suites = _suites(runs)
+    models = sorted({r.name for r in runs}, key=lambda n: (n in BASELINE_ORDER, n))
+    cells: dict[tuple[str, str], str] = {}
+    rows_csv = ["model,suite,items,auroc,auroc_low,auroc_high,accuracy,accuracy_low,accuracy_high"]
+    for suite, group in suites.items():
+        for r in group:
+            text, m = _suite_cell(r)
+            cells[(r.name, suite)] = text
+            a, acc = m["auroc"], m["accuracy"]
+            values = [a["estimate"], a["low"], a["high"], acc["estimate"], acc["low"], acc["high"]]
+            rows_csv.append(
+                ",".join(
+                    [r.name, suite, str(m["n"]), *("" if v is None else repr(v) for v in values)]
+                )
+            )
+    header = "| model | " + " | ".join(suites) + " |"
+    lines = [
+        "# ladder leaderboard: suites side by side",
+        "",
+        "Each column is a different item set, so columns are not compared with a test; within "
+        "a column, see that suite's ranked board below. Cells: AUROC of P(yes) against the "
+        "truth [95% cluster-bootstrap interval] · accuracy (items).",
+        *(["", *[f"> **Warning:** {w}" for w in warnings_]] if warnings_ else []),
+        "",
+        header,
+        "|:--|" + "|".join(":--" for _ in suites) + "|",
+        *[f"| {m} | " + " | ".join(cells.get((m, s), "—") for s in suites) + " |" for m in models],
+    ]
+    for suite, group in suites.items():
+        if len(group) < 2:
+            continue
+        board = build_leaderboard([r.path for r in group])
+        body = board.markdown.split("\n", 1)[1]
+        lines += ["", f"## Suite: {suite}", body.rstrip()]
+    return "\n".join(lines) + "\n", "\n".join(rows_csv) + "\n", warnings_
+
+
+def write_suite_columns(run_dirs: Sequence[str | Path], out: str | Path) -> list[str]:
+    """Write :func:`suite_columns` as ``out`` (markdown) and its CSV beside it; the
+    warnings."""
+    markdown, table, warnings_ = suite_columns(run_dirs)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_writer(out) as fh:
+            fh.write(markdown)
+        with atomic_writer(out.with_suffix(".csv")) as fh:
+            fh.write(table)
+    except OSError as exc:
+        raise LeaderboardError(
+            f"{out}: cannot write the leaderboard ({exc.strerror or exc})"
+        ) from None
+    return warnings_

@@ -6,8 +6,9 @@ import csv
 import io
 from typing import Any
 
-from ladder.analysis.markdown import ci, markdown_table, num, sort_key, warning_lines
-from ladder.analysis.ranking import Entry, Leaderboard, Test, compare_runs, test_text
+from ladder.analysis.markdown import markdown_table, num, sort_key, warning_lines
+from ladder.analysis.ranking import Entry, Leaderboard, compare_runs, test_text
+from ladder.analysis.sections.bias_free import estimate
 from ladder.analysis.slicing import groups
 from ladder.core import stats
 from ladder.harness.metrics import SLICE_FIELDS, summarize
@@ -23,70 +24,70 @@ def _contenders(board: Leaderboard) -> tuple[list[Entry], bool]:
     return (models, True) if models else (list(board.entries), False)
 
 
-def _lead_sentence(first: Entry, second: Entry, rung: str, test: Test | None) -> str:
-    acc1, acc2 = first.rungs[rung]["accuracy"], second.rungs[rung]["accuracy"]
-    if acc1 == acc2:
-        return f"Rung {rung}: **{first.label}** and **{second.label}** tie at {num(acc1)}."
+def _auroc_text(e: Entry) -> str:
+    return estimate(e.measures.get("auroc"))
+
+
+def _lead_sentence(first: Entry, second: Entry) -> str:
+    d = first.auroc_vs_next if first.rank + 1 == second.rank else None
+    diff = (
+        f"; paired difference {estimate(d)}"
+        if d is not None and d.get("estimate") is not None
+        else ""
+    )
+    clear = "clear" if first.lead_significant else "not clear (its interval includes 0)"
     return (
-        f"Rung {rung}: **{first.label}** leads with {num(acc1)} against {second.label}'s "
-        f"{num(acc2)} — {test_text(test)}."
+        f"**{first.label}** ranks first with AUROC {_auroc_text(first)} against "
+        f"{second.label}'s {_auroc_text(second)}{diff}: the lead is {clear}. Accuracy "
+        f"{num(first.overall['accuracy'])} vs {num(second.overall['accuracy'])}; "
+        f"McNemar on correctness: {test_text(compare_runs(first.run, second.run, True))}."
     )
 
 
-def _overall_sentence(board: Leaderboard, first: Entry, second: Entry) -> str:
-    a, b = first.overall, second.overall
-    if a["accuracy"] == b["accuracy"]:
+def _chance_sentence(entries: list[Entry]) -> str:
+    at_chance = [e.label for e in entries if e.at_chance]
+    if not at_chance:
+        return "Every model ranked here separates yes- from no-items better than chance."
+    if len(at_chance) == len(entries):
         return (
-            f"**{first.label}** and **{second.label}** tie overall at accuracy "
-            f"{num(a['accuracy'])}."
+            "**No model here is distinguishable from chance**: every AUROC interval includes "
+            "0.5 and no clustered test of Youden's J rejects, so the ranking among them says "
+            "nothing about causal reasoning."
         )
-    return (
-        f"**{first.label}** leads overall with accuracy {num(a['accuracy'])} "
-        f"{ci(a['ci_low'], a['ci_high'])} against {second.label}'s {num(b['accuracy'])}; "
-        f"the lead is {test_text(compare_runs(first.run, second.run, board.paired))}."
-    )
-
-
-def _rung_sentences(board: Leaderboard, entries: list[Entry]) -> list[str]:
-    parts = []
-    for rung in board.rungs:
-        having = [e for e in entries if rung in e.rungs]
-        if len(having) < 2:
-            continue
-        having.sort(key=lambda e: (-e.rungs[rung]["accuracy"], e.rank))
-        a, b = having[0], having[1]
-        parts.append(_lead_sentence(a, b, rung, compare_runs(a.run, b.run, board.paired, rung)))
-    return parts
+    return f"Indistinguishable from chance: {', '.join(at_chance)}."
 
 
 def render_headline(board: Leaderboard) -> str:
-    """The headline paragraph: who leads overall and per rung (tested), the ladder gap
-    closed, and the baselines left out of the comparisons."""
+    """The headline paragraph: ranked by AUROC (why), whether the leader is above chance,
+    its lead over the next, the ladder gap closed, and the baselines left out."""
     entries, excluded_baselines = _contenders(board)
+    intro = (
+        "Ranked by AUROC of P(yes) against the true answer, which an answer bias cannot "
+        "raise (always yes, always no or yes at random all score 0.5)."
+    )
     if len(entries) == 1:
         e = entries[0]
         return (
-            f"Only one {'model' if excluded_baselines else 'run'} is ranked: **{e.label}**, "
-            f"accuracy {num(e.overall['accuracy'])} "
-            f"{ci(e.overall['ci_low'], e.overall['ci_high'])} on {e.overall['n']} items; "
-            "there is nothing to compare it with."
+            f"{intro} Only one {'model' if excluded_baselines else 'run'} is ranked: "
+            f"**{e.label}**, AUROC {_auroc_text(e)} on {e.overall['n']} items; "
+            f"{_chance_sentence(entries)}"
         )
-    parts = [_overall_sentence(board, entries[0], entries[1]), *_rung_sentences(board, entries)]
-    gaps = sorted(
-        ((e.gap_closed, e.label) for e in entries if e.gap_closed is not None), reverse=True
-    )
+    parts = [intro, _chance_sentence(entries)]
+    if not entries[0].at_chance:
+        parts.append(_lead_sentence(entries[0], entries[1]))
+    gaps = [e for e in entries if e.gap_interval.get("estimate") is not None]
     if gaps:
         parts.append(
-            "Ladder gap closed (1 = the truth oracle, 0 = the association-only "
-            "oracle, negative = below it): "
-            + ", ".join(f"{label} {num(g, 2)}" for g, label in gaps)
+            "Ladder gap closed (1 = the truth oracle, 0 = the association-only oracle, "
+            "negative = below it; 95% cluster-bootstrap intervals): "
+            + ", ".join(f"{e.label} {estimate(e.gap_interval, 2)}" for e in gaps)
             + "."
         )
     if excluded_baselines and len(entries) < len(board.entries):
         base = [e for e in board.entries if e.run.is_baseline]
         parts.append(
-            "Baselines are ranked in the table but left out of these comparisons ("
-            + ", ".join(f"{e.run.name} {num(e.overall['accuracy'])}" for e in base)
+            "Baselines are ranked in the table but left out of these sentences ("
+            + ", ".join(f"{e.run.name} AUROC {num(e.auroc)}" for e in base)
             + ")."
         )
     return " ".join(parts)
@@ -96,7 +97,7 @@ def render_headline(board: Leaderboard) -> str:
 
 
 def _rank_text(e: Entry) -> str:
-    if e.vs_next is None or e.vs_next.significant:
+    if e.lead_significant is None or e.lead_significant:
         return str(e.rank)
     return f"{e.rank} (n.s.)"
 
@@ -105,9 +106,10 @@ def _vs_next_text(e: Entry) -> str:
     t = e.vs_next
     if t is None:
         return "—"
+    diff = estimate(e.auroc_vs_next) if e.auroc_vs_next else "n/a"
     if isinstance(t, stats.McNemarResult):
-        return f"{stats.p_cell(t.p_value)} ({t.b}/{t.c}, {t.method})"
-    return f"{stats.p_cell(t.p_value)} (z-test)"
+        return f"{diff}; McNemar {stats.p_cell(t.p_value)} ({t.b}/{t.c})"
+    return f"{diff}; z-test {stats.p_cell(t.p_value)}"
 
 
 def _ranked_table(board: Leaderboard) -> list[str]:
@@ -115,68 +117,71 @@ def _ranked_table(board: Leaderboard) -> list[str]:
         "rank",
         "model",
         "items",
+        "AUROC [95% CI]",
+        "chance?",
+        "balanced accuracy [95% CI]",
         "accuracy [95% CI]",
-        *[f"rung {r}" for r in board.rungs],
-        "Brier",
-        "ECE",
+        "majority baseline",
+        *[f"AUROC rung {r}" for r in board.rungs],
         "yes-rate",
-        "ladder gap closed",
-        "vs next: p (b/c)",
+        "Brier",
+        "ladder gap closed [95% CI]",
+        "vs next: ΔAUROC [95% CI]; McNemar p (b/c)",
     ]
     rows = []
     for e in board.entries:
-        o = e.overall
+        o, m = e.overall, e.measures
         rows.append(
             [
                 _rank_text(e),
                 e.label,
                 o["n"],
-                f"{num(o['accuracy'])} {ci(o['ci_low'], o['ci_high'])}",
-                *[num(e.rungs[r]["accuracy"]) if r in e.rungs else "—" for r in board.rungs],
-                num(o["brier"]),
-                num(o["ece"]),
+                estimate(m.get("auroc")),
+                "≈ chance" if e.at_chance else "above" if (e.auroc or 0) > 0.5 else "below",
+                estimate(m.get("balanced_accuracy")),
+                estimate(m.get("accuracy")),
+                num((m.get("majority") or {}).get("estimate")),
+                *[num((e.rung_auroc.get(r) or {}).get("estimate")) for r in board.rungs],
                 num(o["yes_rate"]),
-                num(e.gap_closed, 2),
+                num(o["brier"]),
+                estimate(e.gap_interval, 2) if e.gap_interval else "n/a",
                 _vs_next_text(e),
             ]
         )
-    return markdown_table(headers, rows, "rlrl" + "r" * len(board.rungs) + "rrrrl")
+    return markdown_table(headers, rows, "rlrllllr" + "r" * len(board.rungs) + "rrll")
 
 
 def _legend(board: Leaderboard) -> list[str]:
     test = (
-        "McNemar's paired test on the items both runs scored: b = items this row got right "
-        "and the next row wrong, c = the reverse; exact binomial when b + c < "
-        f"{stats.MCNEMAR_EXACT_BELOW}, chi-square with continuity correction otherwise"
+        "McNemar's paired test on correctness: b = items this row got right and the next "
+        "row wrong, c = the reverse"
         if board.paired
         else "an unpaired two-proportion z-test (the runs scored different items)"
     )
     truth_yes = [e.overall["truth_yes_rate"] for e in board.entries]
     yes_note = f" (the true yes-rate is {num(truth_yes[0])})" if board.paired and truth_yes else ""
-    gap_rungs = sorted({r for e in board.entries for r in e.gap_rungs}, key=sort_key)
-    used = (
-        f"; here rungs {', '.join(gap_rungs)} have a gap"
-        if gap_rungs
-        else "; here no rung has a gap, so the column is n/a"
-    )
     return [
         "**How to read this table**",
         "",
-        "- **rank**: order by overall accuracy (ties: lower Brier first). **(n.s.)** means "
-        f"this row's lead over the row below is not significant (p ≥ {stats.ALPHA}): on "
-        "another sample of items the two could swap.",
-        "- **accuracy [95% CI]**: share of items answered correctly, with a Wilson 95% "
-        "interval. **rung 1/2/3**: accuracy on association, intervention and counterfactual "
-        "questions.",
-        "- **Brier**: mean squared error of P(yes), lower is better (always 0.5 gives 0.250). "
-        "**ECE**: expected calibration error over 10 confidence bins, lower is better.",
-        f"- **yes-rate**: share of answers that are yes{yes_note}; far from the true rate "
-        "means an answer bias.",
+        "- **rank**: order by **AUROC** of P(yes) against the true answer: the chance that "
+        "the model gives a random yes-item a higher P(yes) than a random no-item. It is "
+        "threshold-free and immune to answer bias (a model that says yes, or no, regardless "
+        "scores 0.5 whatever the labels' base rate), which accuracy is not. **(n.s.)**: the "
+        "paired 95% interval of the AUROC difference to the row below includes 0.",
+        "- **chance?**: *≈ chance* when the AUROC interval includes 0.5 and the clustered "
+        "test of Youden's J = 0 (J = 2 × balanced accuracy − 1) does not reject.",
+        "- **balanced accuracy**: mean of the recall on yes-items and on no-items (0.5 for any "
+        "constant answer). **accuracy** beside the **majority baseline** (always giving the "
+        "more common answer): accuracy above 0.5 means nothing unless it beats that.",
+        "- Intervals: 95% cluster bootstrap over item families (over items when the items "
+        "carry no families), 1,000 replicates.",
+        f"- **yes-rate**: share of answers that are yes{yes_note}. **Brier**: mean squared "
+        "error of P(yes), lower is better.",
         "- **ladder gap closed**: mean, over rungs where the truth oracle beats the "
         f"association-only oracle by at least {stats.MIN_GAP}, of (model − association) / "
-        "(truth − association). 0 = a perfect rung-1 (associational) reasoner, 1 = the truth, "
-        f"negative = worse than association{used}.",
-        f"- **vs next: p (b/c)**: {test}.",
+        "(truth − association): 0 = a perfect rung-1 (associational) reasoner, 1 = the "
+        "truth, negative = worse than association.",
+        f"- **vs next**: the paired bootstrap AUROC difference to the row below, and {test}.",
     ]
 
 
@@ -260,6 +265,14 @@ CSV_COLUMNS = (
     "run_dir",
     "kind",
     "items",
+    "auroc",
+    "auroc_low",
+    "auroc_high",
+    "at_chance",
+    "balanced_accuracy",
+    "balanced_accuracy_low",
+    "balanced_accuracy_high",
+    "majority_baseline",
     "correct",
     "accuracy",
     "ci_low",
@@ -269,7 +282,12 @@ CSV_COLUMNS = (
     "yes_rate",
     "truth_yes_rate",
     "ladder_gap_closed",
+    "gap_low",
+    "gap_high",
     "gap_rungs",
+    "vs_next_auroc_diff",
+    "vs_next_auroc_diff_low",
+    "vs_next_auroc_diff_high",
     "vs_next_test",
     "vs_next_p",
     "vs_next_b",
@@ -277,6 +295,16 @@ CSV_COLUMNS = (
     "items_sha256",
     "fingerprint",
 )
+
+
+def _interval_cells(name: str, m: Any) -> dict[str, Any]:
+    """``{name, name_low, name_high}`` of an interval dict ("" where undefined)."""
+    m = m or {}
+    return {
+        name: "" if m.get("estimate") is None else m["estimate"],
+        f"{name}_low": "" if m.get("low") is None else m["low"],
+        f"{name}_high": "" if m.get("high") is None else m["high"],
+    }
 
 
 def _csv_row(e: Entry, rungs: list[str]) -> dict[str, Any]:
@@ -289,6 +317,16 @@ def _csv_row(e: Entry, rungs: list[str]) -> dict[str, Any]:
         "kind": e.run.model.get("kind", ""),
         **{k: o[k] for k in ("correct", "accuracy", "ci_low", "ci_high", "brier", "ece")},
         "items": o["n"],
+        **_interval_cells("auroc", e.measures.get("auroc")),
+        "at_chance": e.at_chance,
+        **_interval_cells("balanced_accuracy", e.measures.get("balanced_accuracy")),
+        "majority_baseline": (e.measures.get("majority") or {}).get("estimate", ""),
+        **{
+            k.replace("ladder_gap_closed", "gap"): v
+            for k, v in _interval_cells("ladder_gap_closed", e.gap_interval).items()
+            if k != "ladder_gap_closed"
+        },
+        **_interval_cells("vs_next_auroc_diff", e.auroc_vs_next),
         "yes_rate": o["yes_rate"],
         "truth_yes_rate": o["truth_yes_rate"],
         "ladder_gap_closed": "" if e.gap_closed is None else e.gap_closed,
@@ -308,7 +346,8 @@ def _csv_row(e: Entry, rungs: list[str]) -> dict[str, Any]:
 def render_csv(board: Leaderboard) -> str:
     """One CSV row per ranked run (columns :data:`CSV_COLUMNS` with ``rung_<r>`` inserted)."""
     buf = io.StringIO()
-    columns = [*CSV_COLUMNS[:10], *[f"rung_{r}" for r in board.rungs], *CSV_COLUMNS[10:]]
+    cut = CSV_COLUMNS.index("brier")
+    columns = [*CSV_COLUMNS[:cut], *[f"rung_{r}" for r in board.rungs], *CSV_COLUMNS[cut:]]
     writer = csv.DictWriter(buf, columns, lineterminator="\n")
     writer.writeheader()
     for e in board.entries:

@@ -27,10 +27,38 @@ class Entry:
     gap_rungs: list[str]
     rank: int = 0
     vs_next: Test | None = None
+    measures: dict[str, Any] = field(default_factory=dict)
+    """Overall bias-free measures (:func:`ladder.analysis.measures.measures`) plus
+    ``discrimination`` (:func:`ladder.analysis.discrimination.discrimination_test`)."""
+    rung_auroc: dict[str, Any] = field(default_factory=dict)
+    gap_interval: dict[str, Any] = field(default_factory=dict)
+    auroc_vs_next: dict[str, Any] | None = None
+    """Paired cluster-bootstrap AUROC(this) − AUROC(next) (None for the last row)."""
+
+    @property
+    def auroc(self) -> float | None:
+        """AUROC of P(yes) against the truth (None when undefined)."""
+        return (self.measures.get("auroc") or {}).get("estimate")
+
+    @property
+    def at_chance(self) -> bool:
+        """Whether this run is indistinguishable from chance: its AUROC interval includes
+        0.5 (or is undefined) and its clustered test of Youden's J = 0 does not reject."""
+        a = self.measures.get("auroc") or {}
+        if a.get("low") is None or a.get("high") is None:
+            covers = True
+        else:
+            covers = a["low"] <= 0.5 <= a["high"]
+        p = (self.measures.get("discrimination") or {}).get("p_value")
+        return covers and (p is None or p >= stats.ALPHA)
 
     @property
     def lead_significant(self) -> bool | None:
-        """Whether this row's lead over the next row is significant (None for the last)."""
+        """Whether this row's lead over the next is clear: the paired interval of the AUROC
+        difference excludes 0 (None for the last row; McNemar's test when no AUROC)."""
+        d = self.auroc_vs_next
+        if d is not None and d.get("low") is not None:
+            return bool(d["low"] > 0 or d["high"] < 0)
         return None if self.vs_next is None else self.vs_next.significant
 
 

@@ -5,17 +5,23 @@ the same items (:mod:`ladder.analysis.baselines`) — never a model, never exact
 and writes ``report.md`` with figures beside it. Its sections, one module each under
 :mod:`ladder.analysis.sections`:
 
-* **headline** — accuracy per rung with Wilson 95% intervals, and the change from rung 1 to
-  2 and from 2 to 3 with an unpaired two-proportion z-test (rungs hold different items);
+* **headline** — accuracy beside balanced accuracy, AUROC of P(yes) against the truth and
+  against the association answer and the majority baseline, overall and per rung, with
+  family-clustered 95% intervals; whether the model beats chance (clustered test of
+  Youden's J); the rung-to-rung changes; the smallest detectable difference;
 * **baselines and the ladder gap** — the model against ``random``, ``always-yes``, the
   association-only oracle and the truth oracle on the *same items* (sibling runs with the
   same item-file hash, or runs given with ``--baselines``; missing ones are named with the
-  ``ladder run`` commands that make them), and accuracy where the association answer is
-  wrong (the samples' ``discordant`` items);
+  ``ladder run`` commands that make them), accuracy where the association answer is
+  wrong (the samples' ``discordant`` items), and the association-following model
+  (adjusted for truth, query type, wording and polarity; family-clustered);
+* **within families** — when items come in families: rungs paired on the same SCMs,
+  verbalization invariance, twin consistency;
 * **scored both ways** — only when the items carry a source benchmark's label
   (``source.label``, e.g. imported CLadder items): accuracy against ladder's exact labels
   and against the original ones, side by side;
-* **where it breaks** — query type × graph family, graph size, verbalization, evidence mode,
+* **where it breaks** — the same measures by query type × graph family, graph size (binned),
+  verbalization and evidence mode, with one joint test per slicing (no extreme-pair tests),
   calibration and answer bias;
 * **Granger** — when a ``granger.json`` is present (keys in :data:`GRANGER_KEYS`);
 * **reproducibility** — model identity, versions, seeds, hashes, command, environment.
@@ -46,6 +52,7 @@ from ladder.analysis.sections.slices import (
     verbalization_section,
 )
 from ladder.analysis.sections.source_labels import has_source_labels, source_labels_section
+from ladder.analysis.sections.within_family import has_families, within_family_section
 from ladder.core.environment import command_line
 from ladder.core.errors import ReportError
 from ladder.core.io import atomic_writer
@@ -111,6 +118,8 @@ def _sections(ctx: ReportContext, granger: Path, command: str | None) -> list[li
         evidence_section(ctx),
         calibration_section(ctx),
     ]
+    if has_families(ctx.run.samples):
+        sections.insert(2, within_family_section(ctx))
     if has_source_labels(ctx.run):
         # imported items (e.g. CLadder) keep their benchmark's own label: score both ways
         sections.insert(1, source_labels_section(ctx))

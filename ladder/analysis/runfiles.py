@@ -28,6 +28,7 @@ from ladder.core.io import (
 )
 from ladder.generation.items import read_items
 from ladder.harness.metrics import SLICE_FIELDS
+from ladder.harness.mixtures import FIXED_BASELINES, is_baseline_name
 from ladder.harness.results_schema import validate_results
 
 __all__ = [
@@ -41,10 +42,10 @@ __all__ = [
 ]
 
 #: The baselines every report compares against, in table order.
-BASELINE_NAMES = ("random", "always-yes", "association-oracle", "truth-oracle")
+BASELINE_NAMES = FIXED_BASELINES
 RUN_FILES = ("items.jsonl", "samples.jsonl", "results.json")
 #: Item fields a sample takes from ``items.jsonl`` when it lacks them.
-SAMPLE_FIELDS = (*SLICE_FIELDS, "association_answer")
+SAMPLE_FIELDS = (*SLICE_FIELDS, "association_answer", "family_id", "question_key", "twin_id")
 
 
 @dataclass
@@ -81,8 +82,8 @@ class Run:
 
     @property
     def is_baseline(self) -> bool:
-        """Whether this is a run of one of :data:`BASELINE_NAMES`."""
-        return self.model.get("kind") == "baseline" and self.name in BASELINE_NAMES
+        """Whether this is a baseline run (:data:`BASELINE_NAMES` or a mixture baseline)."""
+        return self.model.get("kind") == "baseline" and is_baseline_name(self.name)
 
     @property
     def status(self) -> str:
@@ -197,8 +198,12 @@ def complete_sample(sample: dict[str, Any], item: Mapping[str, Any] | None) -> N
         for key in SAMPLE_FIELDS:
             if key not in sample and key in item:
                 sample[key] = item[key]
-        if "query_type" not in sample and isinstance(item.get("query"), Mapping):
-            sample["query_type"] = item["query"].get("type")
+        query = item.get("query")
+        if isinstance(query, Mapping):
+            if "query_type" not in sample:
+                sample["query_type"] = query.get("type")
+            if "polarity" not in sample and "polarity" in query:
+                sample["polarity"] = query["polarity"]
     if "discordant" not in sample and sample.get("association_answer") in ("yes", "no"):
         # items written before ``discordant`` existed: the same definition as generation's
         sample["discordant"] = sample["association_answer"] != sample["answer"]

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ladder.analysis.leaderboard import write_leaderboard
+from ladder.analysis.leaderboard import write_leaderboard, write_suite_columns
 
 __all__ = ["HELP", "NAME", "configure", "run"]
 
@@ -42,10 +42,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="add per-slice tables; allows runs on different item files "
         "(compared per slice, with a warning)",
     )
+    parser.add_argument(
+        "--suites",
+        action="store_true",
+        help="runs on several item files (e.g. core and an imported CLadder file): one "
+        "column per suite, a ranked board per suite, no test across suites",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Write the leaderboard markdown and CSV; print the headline."""
+    if args.suites:
+        for warning in write_suite_columns(args.run_dirs, args.out):
+            print(f"ladder leaderboard: warning: {warning.replace('**', '')}", file=sys.stderr)
+        print(f"wrote {args.out} and {Path(args.out).with_suffix('.csv')}")
+        return 0
     board = write_leaderboard(args.run_dirs, args.out, per_slice=args.per_slice)
     for warning in board.warnings:
         print(f"ladder leaderboard: warning: {warning.replace('**', '')}", file=sys.stderr)

@@ -6,7 +6,11 @@ model's *position* in it is ``(model − association) / (truth − association)`
 (:mod:`ladder.analysis.baselines`); missing runs are named with the commands that make them.
 
 The items where association misleads are the samples' ``discordant`` items (written at
-generation), so that comparison needs no baseline run.
+generation), so that comparison needs no baseline run. Discordance concentrates in some
+query types, wordings and polarities, so raw accuracy there is confounded with answer bias;
+whether the model *follows* the association answer is read from the adjusted, family-
+clustered model of :func:`ladder.analysis.association.association_following`, never from
+the raw discordant/concordant difference.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ladder.analysis.association import FOLLOWS, association_following
 from ladder.analysis.baselines import ASSOC, BASELINE_NAMES, TRUTH, BaselineSet
 from ladder.analysis.markdown import ci, markdown_table, num
 from ladder.analysis.sections.context import ReportContext
@@ -176,22 +181,26 @@ def baselines_section(ctx: ReportContext) -> list[str]:
     return [*lines, *missing_lines(base), *discordant_lines(ctx)]
 
 
-def _discordant_test(w: Mapping[str, Any], r: Mapping[str, Any]) -> tuple[float, str]:
-    test = stats.two_proportion_test(w["correct"], w["n"], r["correct"], r["n"])
-    if test.significant and w["accuracy"] < r["accuracy"]:
-        verdict = (
-            "significant: the model fails where association misleads, the "
-            "signature of associational reasoning"
-        )
-    elif test.significant:
-        verdict = "significant: the model does better where association misleads"
-    else:
-        verdict = "not significant: no sign that the model's errors follow association"
-    text = (
-        f" Difference: {test.name}, z = {test.statistic:.2f}, "
-        f"{stats.format_p(test.p_value)} — {verdict}."
+def _following_text(f: Mapping[str, Any]) -> str:
+    """The association-following verdict in words, with its weight and interval."""
+    if f["weight"] is None:
+        return f" Association-following: {f['verdict']}."
+    adjusted = ", ".join(f["adjusted_for"]) or "nothing"
+    verdict = {
+        FOLLOWS: "the model **follows association**: its answers move with the association "
+        "answer beyond what the truth and the wording explain",
+        "answers against association": "the model answers *against* the association answer "
+        "more than the truth and the wording explain",
+    }.get(f["verdict"], "no evidence that the model's answers follow the association answer")
+    return (
+        f" Adjusted for the truth and for {adjusted}, with errors clustered by "
+        f"{'family' if f['n_clusters'] < f['n'] else 'item'}, the association weight (how much "
+        f"more often the model says yes when the association answer is yes) is "
+        f"{num(f['weight'])} [{num(f['low'])}, {num(f['high'])}] ({stats.format_p(f['p_value'])}; "
+        f"n = {f['n']}, {f['n_clusters']} clusters): {verdict}. (Raw accuracy on discordant "
+        "items is not compared with the rest: discordance concentrates in some query types and "
+        "wordings, so that difference mixes answer bias with reasoning.)"
     )
-    return test.p_value, text
 
 
 def discordant_lines(ctx: ReportContext) -> list[str]:
@@ -223,7 +232,7 @@ def discordant_lines(ctx: ReportContext) -> list[str]:
         f"on the {r['n']} where it is right, the model scores {num(r['accuracy'])}. "
         "A purely associational reasoner would score 0 and 1 there."
     )
-    if r["n"]:
-        ctx.data["gap_items"]["p_value"], more = _discordant_test(w, r)
-        text += more
+    following = association_following(ctx.run.samples)
+    ctx.data["association_following"] = following
+    text += _following_text(following)
     return [*lines, "", text]

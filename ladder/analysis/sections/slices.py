@@ -1,112 +1,139 @@
-"""Where it breaks: accuracy by query type × graph family, graph size, verbalization, evidence.
+"""Where it breaks: the bias-free measures by query type × graph family, graph size,
+verbalization and evidence mode, each slicing tested once.
 
 Slice values are read from the samples (filled from ``items.jsonl`` where a sample lacks
-them, see :mod:`ladder.analysis.runfiles`). Comparisons between slices hold different
-items and use the unpaired two-proportion z-test; slices under :data:`MIN_SLICE` items are
-left out of "weakest / strongest" and size-trend sentences.
+them, see :mod:`ladder.analysis.runfiles`). Each slicing gets one joint test of "accuracy is
+the same in every slice" and one of "discrimination (Youden's J) is the same in every slice"
+(clustered Wald tests, :mod:`ladder.analysis.multiplicity` and
+:mod:`ladder.analysis.discrimination`) — never the two extreme slices against each other,
+which fires far above its nominal rate when there is no difference. Per-slice "better than
+chance" p-values are Holm-corrected within the slicing, and no group under
+:data:`~ladder.analysis.multiplicity.MIN_GROUP` items is called significant or not.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ladder.analysis import plots
-from ladder.analysis.baselines import ASSOC, TRUTH
-from ladder.analysis.markdown import ci, markdown_table, num, signed, sort_key
+from ladder.analysis.discrimination import joint_discrimination_test
+from ladder.analysis.markdown import markdown_table, num, signed, sort_key
+from ladder.analysis.measures import measures
+from ladder.analysis.multiplicity import MIN_GROUP, joint_slice_test, significance_wording
+from ladder.analysis.sections.bias_free import measure_table
 from ladder.analysis.sections.context import ReportContext
-from ladder.analysis.slicing import groups, ids
-from ladder.core import stats
+from ladder.analysis.slicing import groups
 from ladder.harness.metrics import summarize
 
 __all__ = [
-    "MIN_SLICE",
+    "SIZE_BINS",
     "evidence_section",
-    "extremes",
+    "joint_lines",
     "nodes_section",
     "query_family_section",
+    "size_bin",
     "slice_table",
     "verbalization_section",
 ]
 
-#: Slices with fewer items are left out of "weakest / strongest" and size-trend sentences.
-MIN_SLICE = 5
+Record = Mapping[str, Any]
+#: Node-count bins of the size plot and table: (label, smallest, largest).
+SIZE_BINS = (("3", 3, 3), ("4", 4, 4), ("5–6", 5, 6), ("7–9", 7, 9), ("10+", 10, 10**6))
+
+
+def size_bin(n_nodes: Any) -> str | None:
+    """The :data:`SIZE_BINS` label of a node count (None when it has none).
+
+    >>> size_bin(3), size_bin(6), size_bin(12), size_bin(None)
+    ('3', '5–6', '10+', None)
+    """
+    if n_nodes is None:
+        return None
+    n = int(n_nodes)
+    return next((label for label, lo, hi in SIZE_BINS if lo <= n <= hi), str(n))
 
 
 def slice_table(
-    ctx: ReportContext, key: str, title: str
+    ctx: ReportContext, parts: Mapping[str, Sequence[Record]], title: str
 ) -> tuple[list[str], dict[str, dict[str, Any]]]:
-    """A table of accuracy per value of ``key`` (with the association oracle's, when there
-    is a run of it) and the summaries it shows."""
-    by_value = groups(ctx.run.samples, key)
-    found = {v: summarize(g) for v, g in by_value.items()}
-    has_assoc = ASSOC in ctx.base.samples
-    rows = []
-    for value, m in found.items():
-        row = [value, m["n"], num(m["accuracy"]), ci(m["ci_low"], m["ci_high"])]
-        if has_assoc:
-            row.append(num(ctx.base.accuracy(ASSOC, ids(by_value[value]))))
-        rows.append(row)
-    headers = [title, "items", "accuracy", "95% CI"] + (["association oracle"] if has_assoc else [])
-    return markdown_table(headers, rows, "lrrl" + ("r" if has_assoc else "")), found
+    """The bias-free table of ``parts`` and, per slice, :func:`summarize` with the
+    measures under ``"measures"``."""
+    table, found = measure_table(parts, title)
+    out = {v: {**summarize(g), "measures": found[v]} for v, g in parts.items()}
+    return table, out
 
 
-def extremes(summaries: Mapping[str, Mapping[str, Any]], what: str, min_n: int = MIN_SLICE) -> str:
-    """The weakest and strongest slice (of at least ``min_n`` items) and an unpaired test."""
-    big = {k: v for k, v in summaries.items() if v["n"] >= min_n}
-    if len(big) < 2:
-        return ""
-    lo = min(big, key=lambda k: (big[k]["accuracy"], k))
-    hi = max(big, key=lambda k: (big[k]["accuracy"], k))
-    a, b = big[lo], big[hi]
-    if a["accuracy"] == b["accuracy"]:
-        return (
-            f"Every {what} with at least {min_n} items scores {num(a['accuracy'])}: no difference."
-        )
-    test = stats.two_proportion_test(a["correct"], a["n"], b["correct"], b["n"])
+def _test_words(test: Mapping[str, Any], what: str) -> str:
+    if test.get("p_value") is None:
+        return f"{what}: not testable ({test.get('note', 'undefined')})"
+    smallest = min((test.get("sizes") or {"": test["n"]}).values())
+    df = test["df"]
     return (
-        f"Weakest {what}: **{lo}** ({num(a['accuracy'])}, n = {a['n']}); strongest: "
-        f"**{hi}** ({num(b['accuracy'])}, n = {b['n']}), among slices with at least "
-        f"{min_n} items; {test.name}: {stats.format_p(test.p_value)} "
-        f"({'significant' if test.significant else 'not significant'})."
+        f"{what}: F({df[0]}, {df[1]}) = {test['statistic']:.2f}, "
+        f"{significance_wording(test['p_value'], smallest)}"
     )
 
 
+def joint_lines(ctx: ReportContext, samples: Sequence[Record], key: str, what: str) -> list[str]:
+    """One joint test per slicing, for accuracy and for discrimination (numbers go to
+    ``ctx.data["joint_tests"][key]``)."""
+    acc = joint_slice_test(samples, key)
+    disc = joint_discrimination_test(samples, key)
+    ctx.data.setdefault("joint_tests", {})[key] = {"accuracy": acc, "discrimination": disc}
+    left = disc.get("left_out") or []
+    note = f" ({', '.join(left)} left out: one answer class)" if left else ""
+    return [
+        "",
+        f"One test per slicing, clustered by family, across the {what}s: "
+        + _test_words(acc, "accuracy equal in every slice")
+        + "; "
+        + _test_words(disc, "discrimination (Youden's J) equal in every slice" + note)
+        + ". Accuracy differences between slices can come from answer bias alone when the "
+        "slices' yes-rates differ; the discrimination test cannot.",
+    ]
+
+
 def _cross(
-    qtypes: Mapping[str, Sequence[Mapping[str, Any]]], order: Sequence[str], families: list[str]
-) -> tuple[list[list[float]], list[list[int]], list[list[str]]]:
-    """Accuracy, counts and table cells of query type (rows) × graph family (columns)."""
-    values, counts, cells = [], [], []
+    qtypes: Mapping[str, Sequence[Record]], order: Sequence[str], families: list[str]
+) -> dict[str, list[list[Any]]]:
+    """Accuracy with clustered intervals, counts and table cells of query type × family."""
+    out: dict[str, list[list[Any]]] = {"values": [], "low": [], "high": [], "counts": []}
+    out["cells"] = []
     for q in order:
         by_family = groups(qtypes[q], "graph_family")
         found = [by_family.get(f, []) for f in families]
-        values.append([summarize(g)["accuracy"] if g else math.nan for g in found])
-        counts.append([len(g) for g in found])
-        cells.append(
+        accs = [measures(g, n_boot=400)["accuracy"] if g else None for g in found]
+        out["values"].append([a["estimate"] if a else math.nan for a in accs])
+        out["low"].append([a["low"] if a else math.nan for a in accs])
+        out["high"].append([a["high"] if a else math.nan for a in accs])
+        out["counts"].append([len(g) for g in found])
+        out["cells"].append(
             [
-                f"{num(a, 2)} ({len(g)})" if g else "—"
-                for a, g in zip(values[-1], found, strict=True)
+                f"{num(a['estimate'], 2)} ({len(g)})" if a else "—"
+                for a, g in zip(accs, found, strict=True)
             ]
         )
-    return values, counts, cells
+    return out
 
 
 def query_family_section(ctx: ReportContext) -> list[str]:
     """``### By query type and graph family``: a heatmap, its table, and both margins."""
     lines = ["### By query type and graph family", ""]
-    qtypes = groups(ctx.run.samples, "query_type")
-    families = list(groups(ctx.run.samples, "graph_family"))
+    samples = ctx.run.samples
+    qtypes = groups(samples, "query_type")
+    families = list(groups(samples, "graph_family"))
     if not qtypes or not families:
         return [*lines, "The samples carry no query type or graph family."]
     rung_of = {q: str(g[0].get("rung", "?")) for q, g in qtypes.items()}
     order = sorted(qtypes, key=lambda q: (sort_key(rung_of[q]), q))
-    values, counts, cells = _cross(qtypes, order, families)
+    cross = _cross(qtypes, order, families)
     ctx.data["query_family"] = {
         "rows": order,
         "cols": families,
-        "accuracy": values,
-        "counts": counts,
+        "accuracy": cross["values"],
+        "counts": cross["counts"],
     }
     lines += ctx.figure(
         "query-family",
@@ -114,150 +141,128 @@ def query_family_section(ctx: ReportContext) -> list[str]:
             p,
             [f"{q} (r{rung_of[q]})" for q in order],
             families,
-            values,
-            counts,
-            f"{ctx.run.name}: accuracy by query type × graph family",
+            cross["values"],
+            cross["counts"],
+            f"{ctx.run.name}: accuracy by query type × graph family (95% CI, n)",
             "graph family",
             "query type",
+            low=cross["low"],
+            high=cross["high"],
         ),
         "accuracy by query type and graph family",
     )
-    rows = [[f"{q} (rung {rung_of[q]})", *row] for q, row in zip(order, cells, strict=True)]
-    lines += ["Cells: accuracy (items).", ""]
+    rows = [[f"{q} (rung {rung_of[q]})", *r] for q, r in zip(order, cross["cells"], strict=True)]
+    lines += [
+        "Cells: accuracy (items). Many cells hold one answer class or a handful of items, "
+        "so read them against the majority baseline in the tables below, not as findings.",
+        "",
+    ]
     lines += markdown_table(["query type", *families], rows, "l" + "r" * len(families))
     for key, title in (("query_type", "query type"), ("graph_family", "graph family")):
-        table, found = slice_table(ctx, key, title)
+        table, found = slice_table(ctx, groups(samples, key), title)
         ctx.data[key] = found
-        lines += ["", *table, "", extremes(found, title)]
+        lines += ["", *table, *joint_lines(ctx, samples, key, title)]
     return lines
 
 
 def _nodes_figure(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]]) -> list[str]:
     keys = list(found)
-    by_size = groups(ctx.run.samples, "n_nodes")
-    base = {
-        n: [ctx.base.accuracy(n, ids(by_size[k])) for k in keys]
-        for n in (ASSOC, TRUTH)
-        if n in ctx.base.samples
-    }
-    curves = {n: [math.nan if v is None else v for v in vals] for n, vals in base.items()}
+
+    def part(k: str, p: str) -> float:
+        v = found[k]["measures"]["balanced_accuracy"][p]
+        return math.nan if v is None else v
+
+    majority = [found[k]["measures"]["majority"]["estimate"] for k in keys]
     return ctx.figure(
         "nodes",
         lambda p: plots.accuracy_curve(
             p,
-            [float(k) for k in keys],
-            [found[k]["accuracy"] for k in keys],
-            [found[k]["ci_low"] for k in keys],
-            [found[k]["ci_high"] for k in keys],
-            curves,
-            f"{ctx.run.name}: accuracy by number of nodes",
-            "nodes in the graph",
+            keys,
+            [part(k, "estimate") for k in keys],
+            [part(k, "low") for k in keys],
+            [part(k, "high") for k in keys],
+            {"majority baseline (accuracy)": majority},
+            f"{ctx.run.name}: balanced accuracy by graph size (95% CI)",
+            "nodes in the graph (bins)",
+            counts=[found[k]["n"] for k in keys],
+            measure="balanced accuracy",
         ),
-        "accuracy by number of nodes",
+        "balanced accuracy by graph size",
     )
 
 
-def _size_trend(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    sized = [k for k in found if found[k]["n"] >= MIN_SLICE]
-    if len(sized) < 2:
-        return []
-    first, last = sized[0], sized[-1]
-    a, b = found[first], found[last]
-    test = stats.two_proportion_test(a["correct"], a["n"], b["correct"], b["n"])
-    ctx.data["n_nodes_test"] = {"from": first, "to": last, "p_value": test.p_value}
-    return [
-        "",
-        f"From {first} to {last} nodes (the extreme sizes with at least "
-        f"{MIN_SLICE} items) accuracy goes from "
-        f"{num(a['accuracy'])} (n = {a['n']}) to {num(b['accuracy'])} "
-        f"(n = {b['n']}); {test.name}: {stats.format_p(test.p_value)} "
-        f"({'significant' if test.significant else 'not significant'}).",
-    ]
-
-
-def _slice_section(
-    ctx: ReportContext,
-    key: str,
-    title: str,
-    heading: str,
-    missing: str,
-    body: Callable[[list[str], dict[str, dict[str, Any]]], list[str]],
-) -> list[str]:
-    """``### <heading>`` and what ``body`` makes of the table of ``key`` (a column ``title``)
-    and its summaries, which go to ``ctx.data[key]``; without values, a line saying the
-    samples carry no ``missing``."""
-    lines = [f"### {heading}", ""]
-    table, found = slice_table(ctx, key, title)
-    if not found:
-        return [*lines, f"The samples carry no {missing}."]
-    ctx.data[key] = found
-    return [*lines, *body(table, found)]
-
-
 def nodes_section(ctx: ReportContext) -> list[str]:
-    """``### By graph size``: a curve over node counts, its table and the size trend."""
-
-    def body(table: list[str], found: dict[str, dict[str, Any]]) -> list[str]:
-        drawn = all(sort_key(k)[0] == 0 for k in found) and len(found) >= 2
-        return [*(_nodes_figure(ctx, found) if drawn else []), *table, *_size_trend(ctx, found)]
-
-    return _slice_section(ctx, "n_nodes", "nodes", "By graph size", "node count", body)
+    """``### By graph size``: node counts binned, a point plot (no lines across bins), its
+    table and one joint test."""
+    lines = ["### By graph size", ""]
+    binned = [{**s, "size_bin": size_bin(s.get("n_nodes"))} for s in ctx.run.samples]
+    parts = groups(binned, "size_bin")
+    parts = {label: parts[label] for label, _, _ in SIZE_BINS if label in parts}
+    if not parts:
+        return [*lines, "The samples carry no node count."]
+    table, found = slice_table(ctx, parts, "nodes")
+    ctx.data["n_nodes"] = found
+    small = [k for k, v in found.items() if v["n"] < MIN_GROUP]
+    caveat = (
+        f" Bins with fewer than {MIN_GROUP} items ({', '.join(small)}) are shown but carry "
+        "no claim."
+        if small
+        else ""
+    )
+    figure = _nodes_figure(ctx, found) if len(found) >= 2 else []
+    return [
+        *lines,
+        *figure,
+        *table,
+        *joint_lines(ctx, binned, "size_bin", "size bin"),
+        "",
+        "No trend is read off the bins: the joint tests above are the claim." + caveat,
+    ]
 
 
 def _world_knowledge(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]]) -> str:
     cs, acs = found.get("commonsense"), found.get("anticommonsense")
-    others = "; ".join(
-        f"{k} {num(v['accuracy'])}"
-        for k, v in found.items()
-        if k not in ("commonsense", "anticommonsense")
-    )
     if not (cs and acs):
         return (
             "World knowledge: this run lacks commonsense or anticommonsense items, so "
-            "its effect cannot be measured" + (f" ({others})." if others else ".")
+            "its effect cannot be measured."
         )
-    test = stats.two_proportion_test(cs["correct"], cs["n"], acs["correct"], acs["n"])
+    pair = [
+        s for s in ctx.run.samples if s.get("verbalization") in ("commonsense", "anticommonsense")
+    ]
+    test = joint_slice_test(pair, "verbalization")
     diff = cs["accuracy"] - acs["accuracy"]
-    ctx.data["world_knowledge"] = {"diff": diff, "p_value": test.p_value}
-    if not test.significant:
-        verdict = (
-            "no significant difference, so no evidence here that world knowledge helps or misleads"
-        )
-    elif diff > 0:
-        verdict = (
-            "world knowledge helps when the story agrees with it and misleads when "
-            "it contradicts it"
-        )
-    else:
-        verdict = "the model does better when the story contradicts common sense"
+    ctx.data["world_knowledge"] = {"diff": diff, "p_value": test["p_value"]}
+    if test["p_value"] is None:
+        return f"World knowledge: commonsense vs anticommonsense not testable ({test['note']})."
+    words = significance_wording(test["p_value"], min(cs["n"], acs["n"]))
     return (
-        f"World knowledge: commonsense {num(cs['accuracy'])} vs anticommonsense "
-        f"{num(acs['accuracy'])} ({signed(diff)}; {test.name}, "
-        f"{stats.format_p(test.p_value)}): {verdict}"
-        + (f" (for reference: {others})." if others else ".")
+        f"World knowledge (one planned comparison): commonsense {num(cs['accuracy'])} vs "
+        f"anticommonsense {num(acs['accuracy'])} ({signed(diff)}; clustered Wald test: {words})."
     )
 
 
 def verbalization_section(ctx: ReportContext) -> list[str]:
-    """``### By verbalization``: its table and the commonsense/anticommonsense comparison."""
-    return _slice_section(
-        ctx,
-        "verbalization",
-        "verbalization",
-        "By verbalization",
-        "verbalization",
-        lambda table, found: [*table, "", _world_knowledge(ctx, found)],
-    )
-
-
-def _evidence_body(table: list[str], found: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    if len(found) == 1:
-        return [*table, "", f"Only one evidence mode ({next(iter(found))}) is in this run."]
-    return [*table, "", extremes(found, "evidence mode")]
+    """``### By verbalization``: its table, the joint tests and commonsense vs
+    anticommonsense."""
+    lines = ["### By verbalization", ""]
+    parts = groups(ctx.run.samples, "verbalization")
+    if not parts:
+        return [*lines, "The samples carry no verbalization."]
+    table, found = slice_table(ctx, parts, "verbalization")
+    ctx.data["verbalization"] = found
+    joint = joint_lines(ctx, ctx.run.samples, "verbalization", "verbalization")
+    return [*lines, *table, *joint, "", _world_knowledge(ctx, found)]
 
 
 def evidence_section(ctx: ReportContext) -> list[str]:
-    """``### By evidence mode``: its table and the weakest / strongest mode."""
-    return _slice_section(
-        ctx, "evidence", "evidence", "By evidence mode", "evidence mode", _evidence_body
-    )
+    """``### By evidence mode``: its table and one joint test."""
+    lines = ["### By evidence mode", ""]
+    parts = groups(ctx.run.samples, "evidence")
+    if not parts:
+        return [*lines, "The samples carry no evidence mode."]
+    table, found = slice_table(ctx, parts, "evidence")
+    ctx.data["evidence"] = found
+    if len(found) == 1:
+        return [*lines, *table, "", f"Only one evidence mode ({next(iter(found))}) is in this run."]
+    return [*lines, *table, *joint_lines(ctx, ctx.run.samples, "evidence", "evidence mode")]
