@@ -222,3 +222,31 @@ def test_ladder_run_scores_imported_items(tmp_path: Path) -> None:
     (results,) = tmp_path.glob("truth-oracle/*/results.json")
     overall = json.loads(results.read_text())["metrics"]["overall"]
     assert overall["n"] == 512 and overall["accuracy"] == 1.0
+
+
+def test_several_files_import_as_one(imported: dict, tmp_path: Path) -> None:
+    """All files in one call: the items and skips are the per-file imports, in file order,
+    and the one audit counts what the per-file audits count together."""
+    out = tmp_path / "all.jsonl"
+    argv = ["import", "cladder", *map(str, FILES), "--models", str(MODELS), "--out", str(out)]
+    assert main([*argv, "--audit", str(tmp_path / "all.md")]) == 0
+    assert [i["id"] for i in read_items(out)] == [i["id"] for i in imported["items"]]
+    skipped = out.with_name(out.name + ".skipped.jsonl").read_text().splitlines()
+    assert [json.loads(s) for s in skipped] == imported["skipped"]
+    recount = Counter(r["class"] for r in _rows())
+    audit = (tmp_path / "all.md").read_text()
+    for cls, n in recount.items():
+        assert f"| {cls} | {n} |" in audit
+
+
+COMMITTED = Path(__file__).resolve().parents[1] / "reports" / "cladder" / "items.jsonl"
+
+
+@pytest.mark.skipif(not COMMITTED.exists(), reason="no committed CLadder comparison")
+def test_committed_items_are_a_fresh_import(imported: dict) -> None:
+    """reports/cladder/items.jsonl is exactly what importing the five files gives today."""
+    committed = [json.loads(line) for line in COMMITTED.read_text().splitlines()]
+    # reports/make_cladder.sh imports the files in this order.
+    names = ["easy", "hard", "anti", "det", "non"]
+    fresh = sorted(imported["items"], key=lambda i: names.index(i["id"].split("-")[3]))
+    assert committed == fresh

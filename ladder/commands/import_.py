@@ -1,6 +1,7 @@
 """``ladder import``: convert an external benchmark's questions to ladder items.
 
-``ladder import cladder QUESTIONS.json --models META.json --out items.jsonl`` rebuilds each
+``ladder import cladder QUESTIONS.json [MORE.json ...] --models META.json --out items.jsonl``
+rebuilds each
 CLadder question's SCM, takes the exact truth and answer from ladder's engine, writes the
 items, the questions ladder cannot express (``<out>.skipped.jsonl``, each with its reason)
 and, with ``--audit``, the label audit as markdown (``docs/cladder.md``).
@@ -26,7 +27,9 @@ HELP = "convert an external benchmark (cladder) to ladder items, with a label au
 def configure(p: argparse.ArgumentParser) -> None:
     """Add the ``ladder import`` options to ``p``."""
     p.add_argument("benchmark", choices=["cladder"], help="the benchmark's format")
-    p.add_argument("questions", type=Path, help="CLadder question file (JSON list)")
+    p.add_argument(
+        "questions", type=Path, nargs="+", help="CLadder question file(s) (JSON list each)"
+    )
     p.add_argument("--models", type=Path, required=True, help="CLadder model file (meta JSON)")
     p.add_argument("--out", type=Path, required=True, help="item file to write (JSONL)")
     p.add_argument("--audit", type=Path, default=None, help="write the label audit (markdown)")
@@ -40,10 +43,19 @@ def _write_jsonl(path: Path, records: list[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert, write the items, the skipped questions and the audit; print a summary."""
-    questions = read_json(args.questions, error=CladderFormatError)
     models = cladder.index_models(read_json(args.models, error=CladderFormatError), args.models)
-    items, skipped = cladder.convert_file(questions, models, args.questions)
-    table = cladder_audit.audit(cladder_audit.audit_import(questions, items, skipped))
+    items: list[Any] = []
+    skipped: list[Any] = []
+    rows: list[Any] = []
+    # Several files (CLadder ships one per difficulty/variant) import into one item file with
+    # one audit; ids carry the file stem, so they stay unique across files.
+    for path in args.questions:
+        questions = read_json(path, error=CladderFormatError)
+        file_items, file_skipped = cladder.convert_file(questions, models, path)
+        rows.extend(cladder_audit.audit_import(questions, file_items, file_skipped))
+        items.extend(file_items)
+        skipped.extend(file_skipped)
+    table = cladder_audit.audit(rows)
     skipped_path = args.out.with_name(args.out.name + ".skipped.jsonl")
     _write_jsonl(args.out, items)
     _write_jsonl(skipped_path, skipped)
