@@ -19,7 +19,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ladder.analysis.association import FOLLOWS, association_following
-from ladder.analysis.baselines import ASSOC, BASELINE_NAMES, TRUTH, BaselineSet
+from ladder.analysis.baselines import (
+    ASSOC,
+    BASELINE_NAMES,
+    TRUTH,
+    BaselineSet,
+    parse_mixture,
+    recover_alpha,
+    recover_beta,
+)
 from ladder.analysis.markdown import ci, markdown_table, num
 from ladder.analysis.sections.context import ReportContext
 from ladder.analysis.slicing import groups, ids
@@ -235,4 +243,28 @@ def discordant_lines(ctx: ReportContext) -> list[str]:
     following = association_following(ctx.run.samples)
     ctx.data["association_following"] = following
     text += _following_text(following)
-    return [*lines, "", text]
+    return [*lines, "", text, *_recovered_weight(ctx)]
+
+
+def _recovered_weight(ctx: ReportContext) -> list[str]:
+    """For a mixture baseline's own report: its weight read back from the samples."""
+    parsed = parse_mixture(ctx.run.name) if ctx.run.is_baseline else None
+    if parsed is None:
+        return []
+    kind, weight = parsed
+    if kind == "mixture":
+        got, what = (
+            recover_alpha(ctx.run.samples),
+            "α (agreement with the truth on discordant items)",
+        )
+    else:
+        got, what = recover_beta(ctx.run.samples), "β (share of yes answers)"
+    ctx.data["recovered_weight"] = {"kind": kind, "set": weight, **got}
+    inside = got["low"] is not None and got["low"] <= weight <= got["high"]
+    verdict = "the set value lies inside" if inside else "**the set value lies outside**"
+    return [
+        "",
+        f"This is the `{ctx.run.name}` baseline: its weight was set to {weight}; recovered "
+        f"{what}: {num(got['estimate'])} [{num(got['low'])}, {num(got['high'])}] (Wilson 95%, "
+        f"n = {got['n']}) — {verdict}.",
+    ]
