@@ -427,6 +427,7 @@ def test_resume_never_inherits_trust_remote_code(given: bool | None, expected: b
     args = argparse.Namespace(
         resume=Path("r"), model=None, gguf_file=None, dtype=None, device=None, revision=None,
         trust_remote_code=given, chat_template=None, mode=None, max_batch_tokens=None,
+        device_map=None,
     )  # fmt: skip
     recorded = {"model": {"name": "m", "load": {"model": "m", "options": {
         "trust_remote_code": True, "dtype": "float32"}}}}  # fmt: skip

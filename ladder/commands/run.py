@@ -1,4 +1,10 @@
-"""``ladder run``: score a model or baseline on an item file (or a generated suite)."""
+"""``ladder run``: score a model or baseline on an item file (or a generated suite).
+
+Under ``torchrun``/``accelerate launch`` (``WORLD_SIZE`` > 1) rank 0 runs the command as a
+single process would (it alone checks the options, makes or locks the run directory and
+writes results.json) and the other ranks load the same model and score the shards rank 0
+hands them (:mod:`ladder.harness.distributed`).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,13 @@ from typing import Any
 
 from ladder.commands._arguments import add_model_arguments
 from ladder.core.errors import RunError, UsageError, stop_reason
-from ladder.core.io import atomic_writer
+from ladder.core.io import atomic_writer, read_json
 from ladder.generation.generate import dumps, generate_items, item_count
 from ladder.generation.items import read_items
 from ladder.generation.specs import TaskSpec, load_spec, load_suite
 from ladder.harness.cache import ResponseCache
-from ladder.harness.models.loading import cache_root
+from ladder.harness.distributed import Group, detect
+from ladder.harness.models.loading import DEVICE_MAPS, cache_root
 from ladder.harness.predictors import BASELINES, Predictor, get_predictor
 from ladder.harness.rundir import (
     LOCK_NAME,
@@ -24,7 +31,7 @@ from ladder.harness.rundir import (
     command_line,
     new_run_path,
 )
-from ladder.harness.runner import HEADER, ITEMS, LOG, resume_limit
+from ladder.harness.runner import HEADER, ITEMS, LOG, follow, resume_limit
 from ladder.harness.runner import run as run_items
 
 __all__ = ["HELP", "NAME", "configure", "run"]
@@ -42,7 +49,7 @@ _MODEL_DEFAULTS: dict[str, Any] = {
 }
 #: Model options a resumed run may change: where and how fast it runs, and whether the
 #: model's own code may run (asked again each session), not what it asks.
-_RESUME_MAY_CHANGE = ("device", "max_batch_tokens", "trust_remote_code")
+_RESUME_MAY_CHANGE = ("device", "device_map", "max_batch_tokens", "trust_remote_code")
 #: Options that choose what a run scores; a resumed run keeps its recorded ones.
 _NOT_WITH_RESUME = ("items", "suite", "spec", "run_dir", "out_dir", "n", "seed")
 
@@ -79,6 +86,13 @@ def _configure_model(m: argparse._ArgumentGroup) -> None:
         default=None,
         choices=["loglik", "generate"],
         help="loglik: option log-likelihood (default); generate: greedy decoding",
+    )
+    m.add_argument(
+        "--device-map",
+        default=None,
+        choices=DEVICE_MAPS,
+        help="spread a hub or local model too big for one GPU over all visible devices "
+        "(transformers' device_map; not with torchrun)",
     )
 
 
@@ -120,6 +134,7 @@ def _given_model_options(args: argparse.Namespace) -> dict[str, Any]:
         "chat_template": args.chat_template,
         "mode": args.mode,
         "max_batch_tokens": args.max_batch_tokens,
+        "device_map": args.device_map,
     }
     return {k: v for k, v in given.items() if v is not None}
 
@@ -128,6 +143,11 @@ def _check_args(args: argparse.Namespace) -> None:
     """Refuse bad numbers, and options a resumed run cannot take (it keeps its record)."""
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit}: must be at least 1")
+    if args.device_map is not None and detect() is not None:
+        raise UsageError(
+            "--device-map spreads one model over all devices, so it cannot be combined with "
+            "a data-parallel run (WORLD_SIZE > 1): use one or the other"
+        )
     if args.resume is None:
         return
     for key in _NOT_WITH_RESUME:
@@ -249,7 +269,7 @@ def _print_summary(predictor: Predictor, results: dict[str, Any], run_dir: Path)
     print(f"wrote {run_dir}")
 
 
-def _resume(args: argparse.Namespace) -> int:
+def _resume(args: argparse.Namespace, group: Group | None = None) -> int:
     """``--resume RUN_DIR``: lock the run, check the options against its record, continue."""
     with RunDir.resume(args.resume, HEADER, LOG) as rd:
         previous = rd.previous or {}
@@ -267,13 +287,14 @@ def _resume(args: argparse.Namespace) -> int:
                 limit=args.limit,
                 progress=not args.quiet,
                 command=command_line(),
+                group=group,
             )
         finally:
             if cache:
                 cache.close()
 
 
-def _fresh(args: argparse.Namespace) -> int:
+def _fresh(args: argparse.Namespace, group: Group | None = None) -> int:
     """A new run: check everything, load the model, make the run directory, score."""
     spec = _load_source(args)
     cache = _open_cache(args, args.model)
@@ -297,13 +318,45 @@ def _fresh(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 command=command_line(),
                 provenance=_provenance(args, spec),
+                group=group,
             )
     finally:
         if cache:
             cache.close()
 
 
+def _follow(args: argparse.Namespace, group: Group) -> int:
+    """A rank other than 0: load the model rank 0 loads, score the shard it hands over."""
+    if args.resume is not None:
+        model_name, options = _resume_model(args, read_json(args.resume / HEADER, RunError))
+    else:
+        model_name, options = args.model, _given_model_options(args)
+    cache = _open_cache(args, model_name)
+    try:
+        follow(_predictor(model_name, options), group, cache=cache)
+    finally:
+        if cache:
+            cache.close()
+    return 0
+
+
+def _main_rank(args: argparse.Namespace, group: Group) -> int:
+    """Rank 0: the single-process command; if it stops before handing out the shards, the
+    other ranks are told why (else they would wait for a plan that never comes)."""
+    try:
+        return _resume(args, group) if args.resume is not None else _fresh(args, group)
+    except BaseException as exc:
+        group.fail(exc)
+        raise
+    finally:
+        group.fail(RunError("rank 0 stopped before scoring"))  # no-op once shared
+
+
 def run(args: argparse.Namespace) -> int:
     """Score a model or baseline and write its run directory; returns the exit status."""
     _check_args(args)
-    return _resume(args) if args.resume is not None else _fresh(args)
+    group = detect()
+    if group is None:
+        return _resume(args) if args.resume is not None else _fresh(args)
+    with group:
+        return _main_rank(args, group) if group.is_main else _follow(args, group)

@@ -53,11 +53,12 @@ from typing import IO, Any
 
 from ladder.core.environment import VERSION, command_line, environment, git_commit
 from ladder.core.errors import LadderError, RunError
-from ladder.core.io import drop_duplicate_ids, read_json, read_jsonl, write_json
+from ladder.core.io import atomic_writer, drop_duplicate_ids, read_json, read_jsonl, write_json
 
 __all__ = [
     "LOCK_NAME",
     "SYNC_SECONDS",
+    "LogWriter",
     "RunDir",
     "check_writable_dir",
     "command_line",
@@ -149,6 +150,50 @@ def check_writable_dir(path: str | Path, option: str, error: type[LadderError] =
         raise error(f"{option} {path}: not writable ({exc.strerror or exc})") from None
 
 
+class LogWriter:
+    """Appends JSONL records to one file: each append is flushed to the OS at once (a
+    killed process loses nothing written) and fsynced at least every ``sync_seconds``.
+
+    :class:`RunDir` appends through one; a rank of a data-parallel run appends to its own
+    rank log through another (:mod:`ladder.harness.distributed`).
+    """
+
+    def __init__(
+        self, path: str | Path, *, allow_nan: bool = True, sync_seconds: float = SYNC_SECONDS
+    ) -> None:
+        self.path = Path(path)
+        self.allow_nan = allow_nan
+        self.sync_seconds = sync_seconds
+        self._fh: IO[str] | None = self.path.open("a", encoding="utf-8")
+        self._last_sync = time.monotonic()
+
+    def append(self, records: Iterable[dict[str, Any]]) -> None:
+        """Append records; flush now, fsync if ``sync_seconds`` have passed."""
+        if self._fh is None:
+            raise RuntimeError(f"{self.path}: append after close()")
+        text = "".join(
+            json.dumps(r, ensure_ascii=False, allow_nan=self.allow_nan) + "\n" for r in records
+        )
+        self._fh.write(text)
+        self._fh.flush()  # in the OS now: a killed process loses nothing written
+        if time.monotonic() - self._last_sync >= self.sync_seconds:
+            self.sync()
+
+    def sync(self) -> None:
+        """Flush and fsync the file."""
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        """Sync and close (idempotent)."""
+        if self._fh is not None:
+            self.sync()
+            self._fh.close()
+            self._fh = None
+
+
 class RunDir:
     """An open, locked run directory; use :meth:`create` or :meth:`resume`, then ``with``.
 
@@ -181,8 +226,7 @@ class RunDir:
         self.header: dict[str, Any] = {}
         self._created = False
         self._lock_fd: int | None = None
-        self._log: IO[str] | None = None
-        self._last_sync = time.monotonic()
+        self._log: LogWriter | None = None
         self._finished = False
 
     # -- opening ---------------------------------------------------------------------------
@@ -281,13 +325,19 @@ class RunDir:
 
     # -- the lifecycle ---------------------------------------------------------------------
 
-    def start(self, header: dict[str, Any], command: str | None = None) -> dict[str, Any]:
+    def start(
+        self,
+        header: dict[str, Any],
+        command: str | None = None,
+        extra_environment: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Write the header with ``status: "running"`` and open the log for appending.
 
         ``header`` holds the caller's keys; the lifecycle keys (``status``, ``started``,
         ``finished``, ``ladder``, ``command``, ``environment``, and ``resumed`` on resume)
         are filled in here, in place when ``header`` already has them (to keep key order).
-        ``command`` defaults to :func:`command_line`. Returns the header written.
+        ``command`` defaults to :func:`command_line`; ``extra_environment`` is added to
+        ``environment`` (a data-parallel run's ``world_size``). Returns the header written.
         """
         command = command_line() if command is None else command
         prev = self.previous or {}
@@ -297,7 +347,7 @@ class RunDir:
             "finished": None,
             "ladder": {"version": VERSION, "git_commit": git_commit()},
             "command": prev.get("command", command) if self.previous else command,
-            "environment": environment(),
+            "environment": {**environment(), **(extra_environment or {})},
         }
         if self.previous is not None:
             lifecycle["resumed"] = [
@@ -306,9 +356,13 @@ class RunDir:
             ]
         self.header = {**header, **lifecycle}
         self.write_header()
-        self._log = self.log_path.open("a", encoding="utf-8")
-        self._last_sync = time.monotonic()
+        self._open_log()
         return self.header
+
+    def _open_log(self) -> None:
+        self._log = LogWriter(
+            self.log_path, allow_nan=self.allow_nan, sync_seconds=self.sync_seconds
+        )
 
     def write_header(self) -> None:
         """(Re)write the header file atomically from :attr:`header`."""
@@ -318,20 +372,25 @@ class RunDir:
         """Append records to the log; flush now, fsync if ``sync_seconds`` have passed."""
         if self._log is None:
             raise RuntimeError("RunDir.append before start()")
-        text = "".join(
-            json.dumps(r, ensure_ascii=False, allow_nan=self.allow_nan) + "\n" for r in records
-        )
-        self._log.write(text)
-        self._log.flush()  # in the OS now: a killed process loses nothing written
-        if time.monotonic() - self._last_sync >= self.sync_seconds:
-            self.sync()
+        self._log.append(records)
 
     def sync(self) -> None:
         """Flush and fsync the log (done at least every ``sync_seconds`` and at the end)."""
-        if self._log is not None and not self._log.closed:
-            self._log.flush()
-            os.fsync(self._log.fileno())
-        self._last_sync = time.monotonic()
+        if self._log is not None:
+            self._log.sync()
+
+    def replace_log(self, records: Iterable[dict[str, Any]]) -> None:
+        """Rewrite the log atomically with ``records`` in the order given (the merge of a
+        data-parallel run's rank logs); appending, if started, continues on the new file."""
+        reopen = self._log is not None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        with atomic_writer(self.log_path) as fh:
+            for r in records:
+                fh.write(json.dumps(r, ensure_ascii=False, allow_nan=self.allow_nan) + "\n")
+        if reopen:
+            self._open_log()
 
     def records(self) -> list[dict[str, Any]]:
         """Every record in the log now (after a :meth:`sync`), repeated ids dropped."""
@@ -353,9 +412,9 @@ class RunDir:
 
     def close(self) -> None:
         """Sync and close the log and release the lock (removing ``.lock``). Idempotent."""
-        if self._log is not None and not self._log.closed:
-            self.sync()
+        if self._log is not None:
             self._log.close()
+            self._log = None
         if self._lock_fd is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self.path / LOCK_NAME)  # while still holding it: see _lock

@@ -14,6 +14,12 @@ RunDir`. An interrupted run continues with :func:`run` and ``resume=True``: the 
 items, ``limit`` and settings are kept (a different model, settings or limit is refused),
 samples already on disk are kept (a torn last line is cut), the rest are scored; nothing
 is lost or scored twice.
+
+Under ``torchrun``/``accelerate launch`` (:mod:`ladder.harness.distributed`) rank 0 calls
+:func:`run` with its :class:`~ladder.harness.distributed.Group` and the other ranks call
+:func:`follow`: each scores its contiguous shard into its own rank log, and rank 0 merges
+them into ``samples.jsonl`` in item order, so the directory is the one a single process
+writes (only ``started``, ``finished``, ``command``, ``resumed`` and ``environment`` differ).
 """
 
 from __future__ import annotations
@@ -34,9 +40,10 @@ from ladder.core.io import file_sha256
 from ladder.core.records import Item, Sample
 from ladder.generation.items import read_items
 from ladder.harness.cache import ResponseCache
+from ladder.harness.distributed import Group, consolidate, follower_plan, main_plan, shard
 from ladder.harness.metrics import SLICE_FIELDS, slice_metrics, summarize
 from ladder.harness.predictors import Prediction, Predictor
-from ladder.harness.rundir import SYNC_SECONDS, RunDir, keep_recorded, read_log
+from ladder.harness.rundir import SYNC_SECONDS, LogWriter, RunDir, keep_recorded, read_log
 
 __all__ = [
     "CHUNK",
@@ -46,6 +53,7 @@ __all__ = [
     "RESULTS_VERSION",
     "ResponseCache",
     "RunError",
+    "follow",
     "read_samples",
     "resume_limit",
     "run",
@@ -159,12 +167,13 @@ def _score_chunk(
 def _score_all(
     predictor: Predictor,
     todo: Sequence[dict[str, Any]],
-    rd: RunDir,
+    sink: RunDir | LogWriter,
     cache: ResponseCache | None,
     pacer: _Pacer,
     bar: Any,
 ) -> None:
-    """Score ``todo`` chunk by chunk, appending each chunk's samples as soon as it is done."""
+    """Score ``todo`` chunk by chunk, appending each chunk's samples to ``sink`` (the run's
+    log, or this rank's log) as soon as it is done."""
     keys_of = _Keys(predictor) if cache else None
     start = 0
     while start < len(todo):
@@ -172,7 +181,7 @@ def _score_all(
         began = time.monotonic()
         samples, n_fresh = _score_chunk(predictor, chunk, cache, keys_of)
         pacer.measured(n_fresh, time.monotonic() - began)
-        rd.append(samples)
+        sink.append(samples)
         bar.update(len(chunk))
         start += len(chunk)
 
@@ -260,11 +269,45 @@ def _header(
     }
 
 
-def _metrics(rd: RunDir, items: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], bool]:
-    by_id = {s["id"]: s for s in rd.records()}
-    ordered = [by_id[i["id"]] for i in items if i["id"] in by_id]
+def _metrics(
+    rd: RunDir, items: Sequence[dict[str, Any]], final: bool
+) -> tuple[dict[str, Any], bool]:
+    """Metrics over every sample on disk (the run's log and any rank logs), and whether all
+    items are scored. ``final``: fold the rank logs into the log first (every rank is done);
+    otherwise only read them (after Ctrl-C other ranks may still be writing)."""
+    ids = [i["id"] for i in items]
+    ordered = consolidate(rd.log_path, ids, rd.replace_log, rd.error, repair=final)
+    wanted = set(ids)
+    ordered = [s for s in ordered if s["id"] in wanted]
     metrics = {"overall": summarize(ordered), "slices": slice_metrics(ordered)}
     return metrics, len(ordered) == len(items)
+
+
+def _bar(predictor: Predictor, total: int, initial: int, show: bool) -> Any:
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="item",
+        desc=f"score {predictor.name}",
+        disable=not show,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
+def _family(item: dict[str, Any]) -> Any:
+    """What keeps items in one shard: their family (the shared prompt prefix); an item
+    without one is its own."""
+    return item.get("family_id") or item["id"]
+
+
+def _plan(
+    rd: RunDir, items: list[dict[str, Any]], local: Path, limit: int | None, group: Group | None
+) -> tuple[list[dict[str, Any]], RunDir | LogWriter]:
+    """What this process scores (a shard in a group), and where it appends."""
+    done, sink = main_plan(rd, [i["id"] for i in items], group, items=str(local), limit=limit)
+    mine = shard(items, group.rank, group.world_size, _family) if group else items
+    return [i for i in mine if i["id"] not in done], sink
 
 
 def _run_in(
@@ -277,28 +320,58 @@ def _run_in(
     provenance = dict(options["provenance"] or {})
     if rd.previous and (rd.previous.get("items") or {}).get("spec"):
         provenance.setdefault("spec", rd.previous["items"]["spec"])
-    done = {s["id"] for s in rd.done}
-    todo = [i for i in items if i["id"] not in done]
-    rd.start(_header(predictor, local, items, limit, provenance), options["command"])
-    bar = tqdm(
-        total=len(items),
-        initial=len(items) - len(todo),
-        unit="item",
-        desc=f"score {predictor.name}",
-        disable=not options["progress"],
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
+    group: Group | None = options["group"]
+    world = {"world_size": group.world_size} if group else None
+    rd.start(_header(predictor, local, items, limit, provenance), options["command"], world)
+    todo, sink = _plan(rd, items, local, limit, group)
+    # One process: the whole run's bar; rank 0 of a group: its own shard's.
+    total = len(todo) if group else len(items)
+    bar = _bar(predictor, total, total - len(todo), options["progress"])
     pacer = _Pacer(options["chunk_size"], options["flush_seconds"])
     try:
         with closing(bar):
-            _score_all(predictor, todo, rd, options["cache"], pacer, bar)
+            _score_all(predictor, todo, sink, options["cache"], pacer, bar)
     except KeyboardInterrupt:
-        metrics, _ = _metrics(rd, items)
+        metrics, _ = _metrics(rd, items, final=False)
         rd.finish({"metrics": metrics}, complete=False)
         raise
-    metrics, complete = _metrics(rd, items)
+    finally:
+        if sink is not rd:
+            sink.close()  # type: ignore[union-attr]
+    if group:
+        group.barrier()  # every rank's samples are on disk
+    metrics, complete = _metrics(rd, items, final=True)
     return rd.finish({"metrics": metrics}, complete=complete)
+
+
+def follow(
+    predictor: Predictor,
+    group: Group,
+    *,
+    cache: ResponseCache | None = None,
+    chunk_size: int = CHUNK,
+    flush_seconds: float = SYNC_SECONDS,
+) -> int:
+    """A rank other than 0 of a data-parallel run: take rank 0's plan, score this rank's
+    shard into its rank log, wait for the others. Returns how many items it scored.
+
+    Raises :class:`~ladder.harness.distributed.DistributedError` when rank 0 stopped before
+    sharing a plan (its error is in the message).
+    """
+    plan, sink = follower_plan(group)
+    items = read_items(plan["items"])
+    if plan["limit"] is not None:
+        items = items[: plan["limit"]]
+    mine = shard(items, group.rank, group.world_size, _family)
+    todo = [i for i in mine if i["id"] not in plan["done"]]
+    pacer = _Pacer(chunk_size, flush_seconds)
+    try:
+        with closing(_bar(predictor, len(todo), 0, False)) as bar:
+            _score_all(predictor, todo, sink, cache, pacer, bar)
+    finally:
+        sink.close()
+    group.barrier()
+    return len(todo)
 
 
 def run(
@@ -314,6 +387,7 @@ def run(
     progress: bool = True,
     command: str | None = None,
     provenance: dict[str, Any] | None = None,
+    group: Group | None = None,
 ) -> dict[str, Any]:
     """Score ``predictor`` on the items and write the run directory; return results.json.
 
@@ -322,7 +396,9 @@ def run(
     ``limit`` are used; a different ``limit``, model or settings raises :class:`RunError`.
     Samples are appended at least every ``flush_seconds`` of work (chunks of at most
     ``chunk_size`` items). Ctrl-C writes the metrics so far with status ``partial`` and
-    re-raises ``KeyboardInterrupt``.
+    re-raises ``KeyboardInterrupt``. With ``group`` (rank 0 of a data-parallel run) this
+    process scores its shard, the other ranks theirs (:func:`follow`), and the samples are
+    merged in item order at the end.
     """
     options = {
         "limit": limit,
@@ -332,6 +408,7 @@ def run(
         "command": command,
         "provenance": provenance,
         "cache": cache,
+        "group": group,
     }
     if isinstance(run_dir, RunDir):
         return _run_in(run_dir, predictor, Path(items_path), options)

@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 from ladder.core.errors import ModelLoadError
 from ladder.core.io import slugify
+from ladder.harness.distributed import detect, local_device
 from ladder.harness.models import embedded
 from ladder.harness.models.base import (
     LoadedModel,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     pass
 
 __all__ = [  # the shared names are re-exported: callers import them from here
+    "DEVICE_MAPS",
     "LoadedModel",
     "ModelLoadError",
     "Source",
@@ -63,6 +65,8 @@ __all__ = [  # the shared names are re-exported: callers import them from here
 ]
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
+#: ``device_map`` strategies transformers (with accelerate) accepts by name.
+DEVICE_MAPS = ("auto", "balanced", "balanced_low_0", "sequential")
 
 
 @cache
@@ -165,6 +169,7 @@ def load_model(
     revision: str | None = None,
     trust_remote_code: bool = False,
     cache_dir: str | None = None,
+    device_map: str | None = None,
 ) -> LoadedModel:
     """Load a model and tokenizer; see the module docstring for what ``model`` may be.
 
@@ -175,17 +180,23 @@ def load_model(
             is ``None``.
         dtype: ``float32`` (default; GGUF weights are dequantized to it), ``bfloat16``,
             ``float16`` or ``auto``.
-        device: ``cpu``, ``cuda`` (``cuda:N``) or ``auto``.
+        device: ``cpu``, ``cuda`` (``cuda:N``) or ``auto``; in a data-parallel run
+            (``torchrun``) plain ``cuda`` means this process's GPU, ``cuda:LOCAL_RANK``.
         revision: hub revision (branch, tag or commit).
         trust_remote_code: passed to transformers for hub/local models.
         cache_dir: for hub ids the transformers cache; for embedded models the folder of
             converted copies (default ``$LADDER_CACHE/models`` or ``~/.cache/ladder/models``).
+        device_map: a hub or local model too big for one device is spread over all
+            visible devices (``auto``, ``balanced``, ``balanced_low_0``, ``sequential``:
+            transformers' ``device_map``, placed by accelerate); ``device`` is then unused.
 
     Raises:
         ModelLoadError: with one line naming the problem and the ways out.
     """
     torch_dtype(dtype)  # validate early, before any slow import of weights
-    dev = resolve_device(device)
+    dev = local_device(resolve_device(device), detect())
+    if device_map is not None:
+        return _load_mapped(model, gguf_file, dtype, device_map, revision, trust_remote_code)
     if gguf_file is not None:
         return _load_gguf(_gguf_path(model, gguf_file), dtype, dev)
     if model is None:
@@ -205,6 +216,35 @@ def load_model(
             f"no model folder at {model!r} (path does not exist or is not a folder)"
         )
     return _load_hub(model, dtype, dev, revision, trust_remote_code, cache_dir)
+
+
+def _load_mapped(
+    model: str | None,
+    gguf_file: str | None,
+    dtype: str,
+    device_map: str,
+    revision: str | None,
+    trust_remote_code: bool,
+) -> LoadedModel:
+    """A hub or local model placed by ``device_map`` (layers spread over the devices)."""
+    if device_map not in DEVICE_MAPS:
+        raise ModelLoadError(
+            f"--device-map {device_map!r}: allowed values are {', '.join(DEVICE_MAPS)}"
+        )
+    if detect() is not None:
+        raise ModelLoadError(
+            "--device-map spreads one model over all devices, so it cannot be combined with "
+            "a data-parallel run (WORLD_SIZE > 1): use one or the other"
+        )
+    if model is None or gguf_file is not None or embedded.resolve_embedded(model) is not None:
+        raise ModelLoadError(
+            "--device-map is for hub and local models (embedded and GGUF models are small "
+            "enough for one device: use --device)"
+        )
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return _load_local(path, model, dtype, None, trust_remote_code, device_map)
+    return _load_hub(model, dtype, None, revision, trust_remote_code, None, device_map)
 
 
 def _gguf_path(model: str | None, gguf_file: str) -> Path:
@@ -261,9 +301,14 @@ def _local_fingerprint(folder: Path, dtype: str) -> str:
 
 
 def _load_local(
-    folder: Path, name: str, dtype: str, device: str, trust_remote_code: bool
+    folder: Path,
+    name: str,
+    dtype: str,
+    device: str | None,
+    trust_remote_code: bool,
+    device_map: str | None = None,
 ) -> LoadedModel:
-    """Load a ``save_pretrained`` folder."""
+    """Load a ``save_pretrained`` folder (``device`` None: placed by ``device_map``)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if not (folder / "config.json").is_file():
@@ -275,7 +320,10 @@ def _load_local(
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
         hf_model = AutoModelForCausalLM.from_pretrained(
-            folder, dtype=torch_dtype(dtype), trust_remote_code=trust_remote_code
+            folder,
+            dtype=torch_dtype(dtype),
+            trust_remote_code=trust_remote_code,
+            **_placement(device_map),
         )
     except Exception as exc:
         if not _is_load_failure(exc):
@@ -289,18 +337,28 @@ def _load_local(
         fingerprint=_local_fingerprint(folder, dtype),
         source="local",
         dtype=dtype,
-        device=device,
+        device=device,  # type: ignore[arg-type]  # None: .to(None) keeps accelerate's placement
         path=str(folder.resolve()),
     )
+
+
+def _placement(device_map: str | None) -> dict[str, Any]:
+    """``from_pretrained`` keywords that place the weights by ``device_map`` (if any).
+
+    >>> _placement(None), _placement("auto")
+    ({}, {'device_map': 'auto'})
+    """
+    return {"device_map": device_map} if device_map else {}
 
 
 def _load_hub(
     model: str,
     dtype: str,
-    device: str,
+    device: str | None,
     revision: str | None,
     trust_remote_code: bool,
     cache_dir: str | None,
+    device_map: str | None = None,
 ) -> LoadedModel:
     """Load a hub id: local hub cache first, then the network if the hub answers."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -317,7 +375,11 @@ def _load_hub(
         try:
             tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_only, **kwargs)
             hf_model = AutoModelForCausalLM.from_pretrained(
-                model, dtype=torch_dtype(dtype), local_files_only=local_only, **kwargs
+                model,
+                dtype=torch_dtype(dtype),
+                local_files_only=local_only,
+                **kwargs,
+                **_placement(device_map),
             )
         except Exception as exc:
             if not _is_load_failure(exc):
@@ -335,7 +397,7 @@ def _load_hub(
             fingerprint=digest("hub", model, str(commit), dtype),
             source="hub",
             dtype=dtype,
-            device=device,
+            device=device,  # type: ignore[arg-type]  # None: placed by device_map
             revision=str(commit),
         )
     message = _not_found_message(model)
