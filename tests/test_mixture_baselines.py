@@ -90,3 +90,31 @@ def test_names() -> None:
     assert parse_mixture("biased-1") == ("biased", 1.0)
     for bad in ("mixture-1.5", "mixture-", "biased-0.8x", "truth-oracle", "mixture-.5"):
         assert parse_mixture(bad) is None
+
+
+def test_mixture_runs_end_to_end_and_their_reports_recover_the_weight(
+    items: list[dict], tmp_path
+) -> None:
+    """``ladder run --model mixture-0.7`` and ``biased-0.9`` score like any baseline; their
+    reports recover the weights within the intervals and never call the biased baseline
+    associational."""
+    from ladder.analysis.association import FOLLOWS
+    from ladder.analysis.report import build_report
+    from ladder.cli import main
+    from ladder.generation.generate import dumps
+
+    path = tmp_path / "items.jsonl"
+    path.write_text("".join(dumps(i) + "\n" for i in items))
+    data = {}
+    for name in ("mixture-0.7", "biased-0.9", "truth-oracle", "association-oracle"):
+        argv = ["run", "--model", name, "--items", str(path), "--run-dir", str(tmp_path / name)]
+        assert main([*argv, "--quiet", "--no-cache"]) == 0
+    for name in ("mixture-0.7", "biased-0.9"):
+        data[name] = build_report(tmp_path / name, figures=False).data
+    got = data["mixture-0.7"]["recovered_weight"]
+    assert got["kind"] == "mixture" and got["low"] <= 0.7 <= got["high"]
+    assert "the set value lies inside" in build_report(tmp_path / "mixture-0.7").markdown
+    biased = data["biased-0.9"]
+    assert biased["recovered_weight"]["low"] <= 0.9 <= biased["recovered_weight"]["high"]
+    assert biased["association_following"]["verdict"] != FOLLOWS
+    assert data["mixture-0.7"]["association_following"]["verdict"] == FOLLOWS

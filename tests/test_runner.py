@@ -380,3 +380,30 @@ def test_local_folder_model_end_to_end(
 def test_answer_rule_of_truth_oracle_matches_contract(items_file: Path) -> None:
     for item in _items(items_file):
         assert answer(Query.from_dict(item["query"]), item["truth"]) == item["answer"]
+
+
+def test_chunks_never_split_a_family(tmp_path: Path) -> None:
+    """The runner hands the scorer whole families (their shared prefix is computed once per
+    call), even when the chunk size would cut one."""
+    path = tmp_path / "items.jsonl"
+    items = list(generate_items(load_suite("core"), 2, 60))
+    path.write_text("".join(dumps(i) + "\n" for i in items))
+    calls: list[list[str]] = []
+
+    class Recording:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def predict(self, batch: Any) -> list[Prediction]:
+            calls.append([i["family_id"] for i in batch])
+            return self.inner.predict(batch)
+
+    run(Recording(BASELINES["random"]), path, tmp_path / "r", progress=False, chunk_size=2)
+    seen: dict[str, int] = {}
+    for k, call in enumerate(calls):
+        for family in call:
+            assert seen.setdefault(family, k) == k, "a family was split across calls"
+    assert sum(map(len, calls)) == 60 and max(map(len, calls)) > 2

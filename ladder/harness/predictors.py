@@ -20,6 +20,7 @@ from ladder.core.errors import ModelLoadError
 from ladder.engine.queries import Query, answer, association_truth
 from ladder.engine.scm import SCM
 from ladder.generation.generate import NO_COUNTERPART
+from ladder.harness.mixtures import biased_answer, mixture_answer, parse_mixture
 from ladder.harness.models.extract import extract_yes_no, generate_answers
 from ladder.harness.models.loading import load_model
 from ladder.harness.models.scoring import format_prompt, score_options
@@ -192,6 +193,7 @@ class HFPredictor:
         device: str = "cpu",
         revision: str | None = None,
         trust_remote_code: bool = False,
+        device_map: str | None = None,
         chat_template: bool | None = None,
         mode: str = "loglik",
         max_batch_tokens: int | None = None,
@@ -205,6 +207,7 @@ class HFPredictor:
             "device": device,
             "revision": revision,
             "trust_remote_code": trust_remote_code,
+            "device_map": device_map,
         }
         # Recorded in results.json so that ``ladder run --resume`` can reload the same model.
         self.load = {
@@ -301,15 +304,40 @@ class HFPredictor:
         kwargs: dict[str, Any] = {"progress": self.progress}
         if self.max_batch_tokens:
             kwargs["max_batch_tokens"] = self.max_batch_tokens
-        scores = score_options(self.loaded, prompts, ("Yes", "No"), **kwargs)
+        # A family's questions share their story's prompt prefix: scored once per family.
+        families = [item.get("family_id") for item in items]
+        scores = score_options(
+            self.loaded, prompts, ("Yes", "No"), prefix_groups=families, **kwargs
+        )
         return [
             Prediction(s.p_yes, _decide(s.p_yes), {"lp_yes": s.lp_yes, "lp_no": s.lp_no})
             for s in scores
         ]
 
 
+def mixture_baseline(name: str) -> _Baseline | None:
+    """The ``mixture-α`` or ``biased-β`` baseline named ``name`` (None for other names).
+
+    >>> mixture_baseline("mixture-0.7").predict([{"id": "a", "answer": "yes",
+    ...     "association_answer": "yes"}])[0].prediction
+    'yes'
+    """
+    parsed = parse_mixture(name)
+    if parsed is None:
+        return None
+    kind, weight = parsed
+    if kind == "mixture":
+        description = f"the truth with probability {weight}, else the association answer"
+        return _Baseline(name, lambda item: Prediction(*mixture_answer(item, weight)), description)
+    description = f"yes with probability {weight} whatever the item"
+    return _Baseline(name, lambda item: Prediction(*biased_answer(item, weight)), description)
+
+
 def get_predictor(name: str | None, **options: Any) -> Predictor:
-    """A baseline by name, or a Hugging Face model (hub id, folder, GGUF, embedded name)."""
+    """A baseline by name (the fixed ones, ``mixture-α``, ``biased-β``), or a Hugging Face
+    model (hub id, folder, GGUF, embedded name)."""
     if name in BASELINES:
         return BASELINES[name]
+    if name is not None and (mixture := mixture_baseline(name)) is not None:
+        return mixture
     return HFPredictor(name, **options)

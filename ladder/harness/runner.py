@@ -112,7 +112,13 @@ class _Pacer:
         self.most, self.seconds, self.size = max(1, most), seconds, 1
 
     def take(self, todo: Sequence[dict[str, Any]], start: int) -> Sequence[dict[str, Any]]:
-        return todo[start : start + self.size]
+        end = min(len(todo), start + self.size)
+        # Keep a family's questions in one chunk: the scorer runs their shared prompt prefix
+        # once per predict call (HFPredictor passes family_id as prefix_groups).
+        family = todo[end - 1].get("family_id") if end > start else None
+        while family is not None and end < len(todo) and todo[end].get("family_id") == family:
+            end += 1
+        return todo[start:end]
 
     def measured(self, n_fresh: int, elapsed: float) -> None:
         if n_fresh:

@@ -43,7 +43,8 @@ appended to the prompt's ids, and ``OptionScores.boundary_drift`` is set.
 How the work is done
 --------------------
 Items are grouped (optionally: prompts sharing a long token prefix, such as several questions
-about one story, form a group that encodes the shared prefix once), groups are sorted by
+about one story, form a group that encodes the shared prefix once; ``prefix_groups`` names
+the families outright, e.g. items v2's ``family_id``), groups are sorted by
 length and packed into batches under a padded-token budget (``max_batch_tokens``). A batch
 runs the base transformer (no vocabulary projection) over left-padded prefixes with explicit
 position ids; then, when needed, "rows" (the rest of each prompt, and each multi-token
@@ -53,6 +54,11 @@ config has one) and the log-softmax run only at the positions whose next token i
 Single-token options after an unshared prompt therefore cost exactly one forward pass of the
 prompt and one projection row per prompt. Results are written to slots, so the input order
 is kept.
+
+Sharing a prefix never changes a score: every prompt is tokenized whole, and a group's
+prefix is the longest common prefix of its members' token ids, so each row continues the
+very ids its prompt has (no re-tokenization of a prefix and a suffix apart, hence no
+token-boundary question).
 
 If the fast path (base model + head) does not reproduce the model's own logits on a probe
 (an architecture with extra logit scaling), the full model forward is used instead, with
@@ -67,7 +73,7 @@ import itertools
 import math
 import warnings
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -260,10 +266,43 @@ def _lcp(a: Sequence[int], b: Sequence[int]) -> int:
     return i
 
 
-def _cluster(items: Sequence[_Item], min_shared: int) -> list[list[int]]:
+def _cluster(
+    items: Sequence[_Item], min_shared: int, keys: Sequence[Hashable | None] | None = None
+) -> list[list[int]]:
+    """Clusters of item indices that share one prefix pass.
+
+    Items with the same non-None key (a family of questions about one story) form one
+    cluster when their common token prefix has ≥ ``min_shared`` tokens, however long their
+    own tails are; the rest are clustered by :func:`_auto_cluster`.
+
+    >>> items = [_Item([1, 2, 3, 4], []), _Item([1, 2, 3, 5, 6, 7, 8, 9], []), _Item([9], [])]
+    >>> _cluster(items, 2, ["f", "f", None])
+    [[0, 1], [2]]
+    >>> _cluster(items, 2)  # without keys, a prefix under half of item 1's length is not shared
+    [[0], [1], [2]]
+    """
+    keyed: dict[Hashable, list[int]] = {}
+    free: list[int] = []
+    for index, key in enumerate(keys if keys is not None else [None] * len(items)):
+        if key is None:
+            free.append(index)
+        else:
+            keyed.setdefault(key, []).append(index)
+    clusters: list[list[int]] = []
+    for members in keyed.values():
+        head = items[members[0]].ids
+        shared = min((_lcp(head, items[m].ids) for m in members[1:]), default=0)
+        if len(members) > 1 and shared >= min_shared:
+            clusters.append(members)
+        else:
+            free.extend(members)
+    return clusters + _auto_cluster(items, sorted(free), min_shared)
+
+
+def _auto_cluster(items: Sequence[_Item], indices: list[int], min_shared: int) -> list[list[int]]:
     """Cluster item indices whose ids share a long prefix (≥ ``min_shared`` tokens and at
     least half of every member's length); singletons otherwise."""
-    order = sorted(range(len(items)), key=lambda i: items[i].ids)
+    order = sorted(indices, key=lambda i: items[i].ids)
     clusters: list[list[int]] = []
     prefix_len = 0
     longest = 0
@@ -561,8 +600,10 @@ def _run(
     min_shared_prefix: int,
     progress: bool,
     desc: str,
+    keys: Sequence[Hashable | None] | None = None,
 ) -> np.ndarray:
-    """Execute the reads of all items; return the slot sums (float64)."""
+    """Execute the reads of all items; return the slot sums (float64). ``keys``: an
+    optional family key per item (see :func:`_cluster`)."""
     import torch
 
     if max_batch_tokens < 1 or max_batch_size < 1:
@@ -571,7 +612,7 @@ def _run(
     if not items:
         return out
     clusters = (
-        _cluster(items, max(1, min_shared_prefix))
+        _cluster(items, max(1, min_shared_prefix), keys)
         if share_prefix
         else [[i] for i in range(len(items))]
     )
@@ -682,6 +723,7 @@ def score_options(
     max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     share_prefix: bool = True,
     min_shared_prefix: int = DEFAULT_MIN_SHARED_PREFIX,
+    prefix_groups: Sequence[Hashable | None] | None = None,
     progress: bool = True,
 ) -> list[OptionScores]:
     """Score answer options after each prompt (final text: see :func:`format_prompt`).
@@ -696,11 +738,16 @@ def score_options(
         share_prefix: encode once the token prefix that several prompts share (≥
             ``min_shared_prefix`` tokens and ≥ half of each prompt), e.g. one story with
             several questions. Results are the same either way (up to float rounding).
+        prefix_groups: a key per prompt (an item's ``family_id``, or None): prompts with one
+            key share a pass over their common token prefix (≥ ``min_shared_prefix`` tokens,
+            even under half a prompt); scores do not change (module docstring).
         progress: show a tqdm bar (items/s).
 
     Returns:
         One :class:`OptionScores` per prompt, in input order.
     """
+    if prefix_groups is not None and len(prefix_groups) != len(prompts):
+        raise ScoringError(f"{len(prefix_groups)} prefix_groups for {len(prompts)} prompts")
     conts, prompt_ids, option_ids, drift = _prepare_options(loaded, prompts, options, option_form)
     n_opt = len(options)
     items = _option_items(prompt_ids, option_ids, n_opt)
@@ -714,6 +761,7 @@ def score_options(
         min_shared_prefix=min_shared_prefix,
         progress=progress,
         desc="scoring",
+        keys=prefix_groups,
     )
     return [
         OptionScores(
