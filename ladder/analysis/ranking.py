@@ -113,10 +113,21 @@ def test_text(test: Test | None) -> str:
     return f"{verdict}: {test.name}, {stats.format_p(test.p_value)}{detail}"
 
 
+def _marks(run: Run) -> str:
+    """A fine-tuned control's labels, and "trained on these items" when it was."""
+    marks = ""
+    finetune = run.model.get("finetune")
+    if isinstance(finetune, dict):
+        marks += f" (control: trained on {finetune.get('labels')} labels)"
+    if (run.results or {}).get("contamination"):
+        marks += " **[trained on these items]**"
+    return marks
+
+
 def labels(runs: Sequence[Run]) -> list[str]:
     """Row labels: the model name (``(baseline)`` marked), with the run directory's name
     added where two runs share a name."""
-    names = [r.name + (" (baseline)" if r.is_baseline else "") for r in runs]
+    names = [r.name + (" (baseline)" if r.is_baseline else "") + _marks(r) for r in runs]
     return [
         n if names.count(n) == 1 else f"{n} [{r.path.name}]"
         for n, r in zip(names, runs, strict=True)

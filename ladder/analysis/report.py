@@ -129,6 +129,20 @@ def _sections(ctx: ReportContext, granger: Path, command: str | None) -> list[li
     return sections
 
 
+def _contamination_lines(run: Run) -> list[str]:
+    """The "trained on these items" warning of a fine-tuned model scored on its own
+    training items (or the same spec and seed)."""
+    found = (run.results or {}).get("contamination")
+    if not found:
+        return []
+    what = found.get("reason", "?")
+    detail = found.get("task_seeds") or (found.get("sha256") or "")[:16]
+    return [
+        f"**Trained on these items** ({what}: {detail}; labels {found.get('labels')}): this "
+        "run measures memory of the training labels, not reasoning."
+    ]
+
+
 def build_report(
     run_dir: str | Path,
     *,
@@ -149,7 +163,7 @@ def build_report(
     out_path = Path(out) if out is not None else run.path / "report.md"
     ctx = ReportContext(run, baselines_for(run, baselines), out_path, figures)
     sections = _sections(ctx, gpath, command)
-    warnings_ = [*run.warnings, *ctx.figure_notes]
+    warnings_ = [*_contamination_lines(run), *run.warnings, *ctx.figure_notes]
     head = [
         f"# ladder report: {run.name}",
         "",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from ladder.commands import export, generate, granger, import_, leaderboard, report, run
+from ladder.commands import export, finetune, generate, granger, import_, leaderboard, report, run
 
 __all__ = ["COMMANDS"]
 
 COMMANDS: dict[str, ModuleType] = {
-    module.NAME: module for module in (generate, run, export, granger, report, leaderboard, import_)
+    module.NAME: module
+    for module in (generate, run, export, granger, report, leaderboard, import_, finetune)
 }

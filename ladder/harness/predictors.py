@@ -24,6 +24,7 @@ from ladder.harness.mixtures import biased_answer, mixture_answer, parse_mixture
 from ladder.harness.models.extract import extract_yes_no, generate_answers
 from ladder.harness.models.loading import load_model
 from ladder.harness.models.scoring import format_prompt, score_options
+from ladder.harness.provenance import finetune_summary, read_provenance
 
 __all__ = [
     "BASELINES",
@@ -253,6 +254,9 @@ class HFPredictor:
             value = getattr(self.loaded, key, None)
             if value:
                 ident[key] = value
+        record = read_provenance(self.loaded.path) if self.loaded.source == "local" else None
+        if record is not None:
+            ident["finetune"] = finetune_summary(record)
         return ident
 
     def settings(self) -> dict[str, Any]:

@@ -42,6 +42,9 @@ class ModelIdentity(TypedDict, total=False):
     architecture: str
     """The transformers model class."""
     load: dict[str, Any]
+    finetune: dict[str, Any]
+    """Present for a model made by ``ladder finetune``: ``labels``, ``base``,
+    ``base_fingerprint``, ``training_items_sha256``, ``task_seeds``, ``steps``."""
     """The model argument and loading options, so ``--resume`` can reload it."""
     description: str
     """Baselines: what the rule is."""
@@ -114,6 +117,11 @@ class Results(TypedDict):
     settings: dict[str, Any]
     """Scoring settings: mode (loglik/generate), chat_template, options, max_new_tokens."""
     items: ItemsInfo
+    contamination: NotRequired[dict[str, Any] | None]
+    """Null when clean; for a fine-tuned model trained on these very items (same item-file
+    hash) or on the same spec and seed: ``reason`` (``"same item file"`` or ``"same spec and
+    seed"``), the matching ``sha256`` or ``task_seeds``, ``labels`` and ``shared_prompts``
+    (:func:`ladder.harness.provenance.contamination`)."""
     environment: dict[str, Any]
     """Python, platform and library versions."""
     metrics: Metrics | None

@@ -43,6 +43,7 @@ from ladder.harness.cache import ResponseCache
 from ladder.harness.distributed import Group, consolidate, follower_plan, main_plan, shard
 from ladder.harness.metrics import SLICE_FIELDS, slice_metrics, summarize
 from ladder.harness.predictors import Prediction, Predictor
+from ladder.harness.provenance import contamination, read_provenance
 from ladder.harness.rundir import SYNC_SECONDS, LogWriter, RunDir, keep_recorded, read_log
 
 __all__ = [
@@ -253,6 +254,8 @@ def _header(
     provenance: dict[str, Any],
 ) -> dict[str, Any]:
     """results.json before metrics (lifecycle keys are placeholders RunDir.start fills)."""
+    ident = predictor.identity()
+    record = read_provenance(ident.get("path")) if ident.get("source") == "local" else None
     return {
         "results_version": RESULTS_VERSION,
         "status": None,
@@ -260,7 +263,7 @@ def _header(
         "finished": None,
         "ladder": None,
         "command": None,
-        "model": predictor.identity(),
+        "model": ident,
         "settings": predictor.settings(),
         "items": {
             "path": str(local),
@@ -270,6 +273,8 @@ def _header(
             **_spec_info(items),
             **provenance,
         },
+        # a fine-tuned model scored on the items (or spec and seed) it was trained on
+        "contamination": contamination(record, local, items),
         "environment": None,
         "metrics": None,
     }
