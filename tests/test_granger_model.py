@@ -296,7 +296,13 @@ def test_compare_cells_and_summary() -> None:
     assert cells[0]["auc"] is None and cells[2]["auc"] is None
     assert cells[3]["n_testable"] == 0 and cells[3]["sm_reject_rate"] is None
     s = summarize_records(recs)
-    assert s["fpr"]["hidden_driver"] == {"n": 2, "sm": 0.5, "model": 0.5, "verbal": None}
+    assert s["fpr"]["hidden_driver"] == {
+        "n": 2,
+        "sm": 0.5,
+        "model": 0.5,
+        "oracle": None,
+        "verbal": None,
+    }
     assert s["fpr"]["nonstationary_null"]["model"] == 1.0
     assert s["fpr"]["nonstationary_null"]["sm"] is None  # untestable: not counted
     assert s["fpr"]["stationary_null"]["sm"] == 0.5
@@ -326,7 +332,8 @@ _BASE = {
         ({"colour": "red"}, "unknown field 'colour'.*allowed: name, conditions"),
         ({"conditions": ["var", "magic"]}, "unknown condition 'magic'"),
         ({"lags": [13]}, "lag 13 is too long for a series of length 40"),
-        ({"surrogates": 9}, "at least 19 are needed"),
+        ({"surrogates": 0}, "surrogates must be >= 1"),
+        ({"unit_root": "adf_kpss"}, "unit_root adf_kpss needs lengths >= 200"),
         ({"burn_in": 35}, "fewer than 10 scored steps"),
         ({"couplings": [0.0, float("nan")]}, "finite number"),
         ({"couplings": {"nope": [0.1]}}, "not in conditions"),
@@ -359,7 +366,9 @@ def test_grid_missing_fields_and_files(tmp_path) -> None:
 
 def test_builtin_grids_load() -> None:
     quick, full = load_grid("quick"), load_grid("full")
-    assert quick.surrogates >= 19 and len(quick.plan()) <= 40
+    # v2: the cell-level test needs many series of length >= 200, not many surrogates
+    assert quick.surrogates >= 1 and len(quick.plan()) >= 50 * len(quick.cells())
+    assert min(quick.lengths) >= 200
     assert len(full.plan()) > len(quick.plan())
     ids = [e["id"] for e in full.plan()]
     assert len(set(ids)) == len(ids)
@@ -433,7 +442,7 @@ def test_run_files_schema(tmp_path) -> None:
     records = read_records(tmp_path / "series.jsonl")
     assert set(on_disk["record_keys"]) <= set(records[0])
     for r in records:
-        assert r["p_yes"] is None  # the stand-in has no words
+        assert r["p_yes_predict"] is None and r["p_yes_cause"] is None  # no words
         assert r["oracle_lag"] >= 1 and r["tokens"] > 0
         assert r["model_p"] in {k / 20 for k in range(1, 21)} or math.isclose(
             r["model_p"] * 20, round(r["model_p"] * 20)
@@ -445,7 +454,7 @@ def test_run_files_schema(tmp_path) -> None:
 def test_untestable_series_is_recorded(tmp_path, monkeypatch) -> None:
     from ladder.granger import probe
 
-    def infeasible(series, alpha=0.05):
+    def infeasible(series, alpha=0.05, preprocess=True):
         return {
             "testable": False,
             "reason": "x->y: InfeasibleTestError: singular",
@@ -541,7 +550,9 @@ def test_hf_backend_run_with_tiny_model(tmp_path, tiny_chat_model) -> None:
     )
     results = run_granger(hf_backend(tiny_chat_model), grid, tmp_path, progress=False)
     (record,) = read_records(tmp_path / "series.jsonl")
-    assert 0 < record["p_yes"] < 1 and np.isfinite(record["te_m"])
+    assert 0 < record["p_yes_predict"] < 1 and 0 < record["p_yes_cause"] < 1
+    assert record["p_yes_predict"] != record["p_yes_cause"]  # two different questions
+    assert np.isfinite(record["te_m"])
     assert record["tokens"] > 20 * 20 * 6
     assert results["model"]["fingerprint"] == tiny_chat_model.fingerprint
 

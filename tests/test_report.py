@@ -353,9 +353,7 @@ def test_slices_and_verbalization_sentence(quick):
     y = [1.0] * cs["correct"] + [0.0] * (cs["n"] - cs["correct"])
     y += [1.0] * acs["correct"] + [0.0] * (acs["n"] - acs["correct"])
     x = sm.add_constant([0.0] * cs["n"] + [1.0] * acs["n"])
-    fit = sm.OLS(y, x).fit(
-        cov_type="cluster", cov_kwds={"groups": list(range(len(y)))}, use_t=True
-    )
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": list(range(len(y)))}, use_t=True)
     assert data["world_knowledge"]["p_value"] == pytest.approx(fit.pvalues[1])
     assert "World knowledge (one planned comparison): commonsense" in report.markdown
     assert "Only one evidence mode (probabilities)" in report.markdown

@@ -4,6 +4,7 @@ Usage::
 
     ladder granger [--model M] [--gguf-file F] [--grid quick|full|PATH] [--out DIR] [--limit N]
     ladder granger --resume --out DIR
+    ladder granger [--model M] [--grid G] --dry-run    # tokens and time, measured; no files
 
 ``--model`` defaults to the embedded SmolLM2-135M-Instruct; ``--model linear-oracle`` runs
 the stand-in predictor (an in-context least-squares VAR; no language model); the model
@@ -25,6 +26,7 @@ from typing import Any
 from ladder.commands._arguments import add_model_arguments
 from ladder.core.errors import UsageError, stop_reason
 from ladder.core.io import slugify
+from ladder.granger.cost import estimate_lines, estimate_run
 from ladder.granger.grid import GridSpec, load_grid, recorded_grid
 from ladder.granger.probe import (
     HEADER_FILE,
@@ -81,6 +83,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--limit", type=int, default=None, help="probe only the first N series of the grid"
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    r.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the grid's token count and its time estimated from a short measured "
+        "warm-up (a few of its own series); write nothing",
+    )
 
 
 def _fmt(value: Any, spec: str = ".3f") -> str:
@@ -122,11 +130,33 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"kappa {_fmt(o['kappa_verbal_model'])}  mean p_yes "
             f"{_fmt(o['p_yes_mean'])}"
         )
+    lines += _cell_lines(results.get("cells") or [])
     timing = results.get("timing") or {}
     if timing.get("series_seconds"):
         lines.append(
             f"  {timing['series_seconds']:.1f} s over series, "
             f"{_fmt(timing.get('tokens_per_second'), '.0f')} tokens/s"
+        )
+    return lines
+
+
+def _interval(block: dict[str, Any] | None) -> str:
+    if not block:
+        return "n/a"
+    return f"{block['mean']:.4f} [{block['lo']:.4f}, {block['hi']:.4f}]"
+
+
+def _cell_lines(cells: list[dict[str, Any]]) -> list[str]:
+    """Per cell (granger_version 2): mean TE_M with its 95% interval, model and stand-in."""
+    lines = []
+    for c in cells:
+        if "te_m_cell" not in c:
+            continue
+        pop = c.get("te_pop")
+        lines.append(
+            f"  {c['condition']} c={c['coupling']:g} n={c['length']}: TE_pop "
+            f"{_fmt(pop, '.4f')}  TE_M {_interval(c['te_m_cell'])} ({c['te_m_verdict']})  "
+            f"stand-in {_interval(c.get('oracle_te_m_cell'))}"
         )
     return lines
 
@@ -201,6 +231,27 @@ def _prepare(
     return grid, _load_options(args, rd.previous)
 
 
+def _dry_run(args: argparse.Namespace) -> int:
+    """``--dry-run``: load the model, time a few of the grid's series, print the estimate."""
+    if args.resume:
+        raise UsageError("--dry-run estimates a new run; it does not take --resume")
+    grid = load_grid(args.grid) if args.grid is not None else load_grid("quick")
+    load = _load_options(args, None)
+    _set_threads(args.threads, load["model"])
+    backend = make_backend(
+        **load, device=args.device or "cpu", max_batch_tokens=args.max_batch_tokens
+    )
+    print("\n".join(estimate_lines(estimate_run(backend, grid, limit=args.limit))))
+    return 0
+
+
+def _set_threads(threads: int | None, model: str | None) -> None:
+    if threads is not None and model != ORACLE_NAME:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``ladder granger``; returns the exit status (130 when interrupted).
 
@@ -208,15 +259,14 @@ def run(args: argparse.Namespace) -> int:
     record before any model is loaded, so bad ``--out``/``--resume`` input costs nothing.
     """
     _check_options(args)
+    if getattr(args, "dry_run", False):
+        return _dry_run(args)
     grid = load_grid(args.grid) if args.grid is not None else None
     out = args.out or default_out(args.model, args.gguf_file, (grid or load_grid("quick")).name)
     try:
         with open_run(out, resume=args.resume) as rd:
             grid, load = _prepare(args, rd, grid)
-            if args.threads is not None and load["model"] != ORACLE_NAME:
-                import torch
-
-                torch.set_num_threads(args.threads)
+            _set_threads(args.threads, load["model"])
             backend = make_backend(
                 **load, device=args.device or "cpu", max_batch_tokens=args.max_batch_tokens
             )

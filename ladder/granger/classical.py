@@ -40,9 +40,11 @@ __all__ = [
     "ftest_fast_batch",
     "gaussian_te",
     "granger_test",
+    "kpss_pvalue",
     "make_stationary",
     "max_feasible_lag",
     "select_lag",
+    "unit_root_decision",
     "var_causality",
 ]
 
@@ -392,6 +394,60 @@ def make_stationary(
     return xa, ya, d
 
 
+def kpss_pvalue(series: Any) -> float:
+    """KPSS level-stationarity p-value (``kpss``, constant, automatic bandwidth); small =>
+    not stationary. statsmodels reports p only within [0.01, 0.1] (outside: the bound).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> kpss_pvalue(rng.standard_normal(300).cumsum()) <= 0.01
+        True
+    """
+    from statsmodels.tools.sm_exceptions import InterpolationWarning
+    from statsmodels.tsa.stattools import kpss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InterpolationWarning)
+        warnings.simplefilter("ignore", FutureWarning)  # 0.15: tuple-vs-object return notice
+        return float(kpss(np.asarray(series, dtype=np.float64), regression="c", nlags="auto")[1])
+
+
+UNIT_ROOT_RULES: tuple[str, ...] = ("known", "adf_kpss")
+MIN_UNIT_ROOT_TEST_LENGTH = 200
+"""Shortest series the ``adf_kpss`` rule is used on (ADF over-differences at n = 50)."""
+
+
+def unit_root_decision(series: Series, rule: str = "known", alpha: float = 0.05) -> dict[str, Any]:
+    """How many differences a series gets, decided once, before any test or model sees it.
+
+    ``known``: one difference exactly when the generator made random walks (the truth of
+    the construction; sound at any length). ``adf_kpss``: one difference when ADF cannot
+    reject a unit root (p > ``alpha``) in x or y, or KPSS rejects stationarity (p <
+    ``alpha``) in x or y — a differenced stationary series keeps every null valid, a
+    random walk left in levels does not, so doubt resolves towards differencing (on the
+    quick grid's stationary var cells it differences about 15% of series, which is why
+    ``known`` is the default). The ``adf_kpss`` record keeps both p-values.
+
+    Example:
+        >>> from ladder.granger.series import random_walk_series
+        >>> rw = random_walk_series(200, 0.0, seed=0)
+        >>> unit_root_decision(rw)["n_diff"], unit_root_decision(rw, "adf_kpss")["n_diff"]
+        (1, 1)
+    """
+    if rule not in UNIT_ROOT_RULES:
+        raise ValueError(f"unknown unit_root rule {rule!r}; allowed: {', '.join(UNIT_ROOT_RULES)}")
+    if rule == "known":  # no test: ADF with its lag search costs more than the stand-in
+        return {"rule": rule, "n_diff": int(series.condition == "random_walk")}
+    adf = max(adf_pvalue(series.x), adf_pvalue(series.y))
+    kp = min(kpss_pvalue(series.x), kpss_pvalue(series.y))
+    return {
+        "rule": rule,
+        "n_diff": int(adf > alpha or kp < alpha),
+        "adf_p_max": adf,
+        "kpss_p_min": kp,
+    }
+
+
 def select_lag(x: Any, y: Any, maxlags: int = DEFAULT_MAXLAGS, ic: str = "bic") -> int:
     """Lag chosen by ``VAR(...).select_order(maxlags)`` under ``ic`` (default BIC), >= 1.
 
@@ -526,13 +582,15 @@ def _var_inputs(
 
 
 def classical_verdicts(
-    series: Series, alpha: float = 0.05, maxlags: int = DEFAULT_MAXLAGS
+    series: Series, alpha: float = 0.05, maxlags: int = DEFAULT_MAXLAGS, preprocess: bool = True
 ) -> dict[str, Any]:
     """Whole classical pipeline on one series, as a JSON-serialisable dict.
 
     validate -> ADF + joint differencing -> lag by BIC -> Granger F test X->Y and Y->X (with
-    Gaussian TE). Invalid input data raise ``ValueError``; anything degenerate later on
-    (constant after differencing, infeasible test) is reported with ``testable`` False.
+    Gaussian TE). ``preprocess=False`` skips the ADF step: the series was already made
+    stationary (:func:`unit_root_decision`) and is tested as given (``n_diff`` 0). Invalid
+    input data raise ``ValueError``; anything degenerate later on (constant after
+    differencing, infeasible test) is reported with ``testable`` False.
 
     Example:
         >>> from ladder.granger.series import var_series
@@ -556,7 +614,10 @@ def classical_verdicts(
         "reason": None,
     }
     try:
-        x, y, d = make_stationary(series.x, series.y, alpha=alpha)
+        if preprocess:
+            x, y, d = make_stationary(series.x, series.y, alpha=alpha)
+        else:
+            x, y, d = series.x, series.y, 0
         out["n_diff"] = d
         lag = select_lag(x, y, maxlags=maxlags)
         out["lag"] = lag

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from ladder.core import stats
 from ladder.harness.models.scoring import format_prompt, score_options
@@ -48,9 +49,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CELL_KEYS",
+    "VERBAL_QUESTIONS",
+    "cell_inference",
     "cohen_kappa",
     "compare_cells",
+    "mean_interval",
     "rate",
+    "rate_interval",
     "roc_auc",
     "summarize_records",
     "verbal_p_yes",
@@ -163,6 +168,130 @@ def _verbal_yes(r: dict[str, Any]) -> bool | None:
     return None if p is None else p > 0.5
 
 
+# --------------------------------------------------------------------------- cell inference
+
+
+def mean_interval(values: Iterable[Any], alpha: float = stats.ALPHA) -> dict[str, Any] | None:
+    """Mean across series with a t interval and the two-sided one-sample t test against 0
+    (``scipy.stats.ttest_1samp``); ``mde`` is the smallest true mean this many series
+    would detect with 80% power (``(t_{1-alpha/2} + t_{0.8}) * se``). ``None`` under 2 values.
+
+    Example:
+        >>> r = mean_interval([0.1, 0.2, 0.3, 0.4])
+        >>> round(r["mean"], 3), round(r["lo"], 3), round(r["hi"], 3), round(r["p"], 4)
+        (0.25, 0.045, 0.455, 0.0305)
+    """
+    kept = np.array([v for v in (_clean(x) for x in values) if v is not None])
+    n = int(kept.size)
+    if n < 2:
+        return None
+    mean, sd = float(kept.mean()), float(kept.std(ddof=1))
+    se = sd / math.sqrt(n)
+    q = float(scipy_stats.t.ppf(1 - alpha / 2, n - 1))
+    p = float(scipy_stats.ttest_1samp(kept, 0.0).pvalue) if sd > 0 else (0.0 if mean else 1.0)
+    return {
+        "n": n,
+        "mean": mean,
+        "sd": sd,
+        "se": se,
+        "lo": mean - q * se,
+        "hi": mean + q * se,
+        "p": p,
+        "mde": (q + float(scipy_stats.t.ppf(0.8, n - 1))) * se,
+    }
+
+
+def rate_interval(values: Iterable[Any], alpha: float = stats.ALPHA) -> dict[str, Any] | None:
+    """Share of true values (``None`` dropped) with its Wilson interval
+    (``scipy.stats.binomtest(...).proportion_ci(method="wilson")``).
+
+    Example:
+        >>> r = rate_interval([True] * 3 + [False] * 7)
+        >>> r["k"], r["n"], round(r["lo"], 3), round(r["hi"], 3)
+        (3, 10, 0.108, 0.603)
+    """
+    kept = [bool(v) for v in values if v is not None]
+    if not kept:
+        return None
+    k, n = sum(kept), len(kept)
+    ci = scipy_stats.binomtest(k, n).proportion_ci(confidence_level=1 - alpha, method="wilson")
+    return {"k": k, "n": n, "rate": k / n, "lo": float(ci.low), "hi": float(ci.high)}
+
+
+def _first(records: Sequence[dict[str, Any]], key: str) -> Any:
+    return next((r[key] for r in records if r.get(key) is not None), None)
+
+
+def _verdict(block: dict[str, Any] | None) -> str | None:
+    """``above 0`` / ``below 0`` when the interval excludes 0, else ``not distinguishable``."""
+    if block is None:
+        return None
+    if block["lo"] > 0:
+        return "above 0"
+    if block["hi"] < 0:
+        return "below 0"
+    return "not distinguishable from 0"
+
+
+def cell_inference(records: Sequence[dict[str, Any]], alpha: float = stats.ALPHA) -> dict:
+    """The per-cell answer to "does the model use X's past to predict Y?" (granger_version 2
+    records): mean TE_M across series with its t interval and test against 0, the stand-in's
+    (the power reference) on the same series, TE_gauss, TE_pop, the model's efficiency
+    ``TE_M / TE_pop``, per-series rejection rates (secondary) and both verbal questions.
+
+    Example:
+        >>> recs = [{"te_m": v, "oracle_te_m": 2 * v, "te_pop": 0.1} for v in (.04, .05, .06)]
+        >>> c = cell_inference(recs)
+        >>> round(c["te_m_cell"]["mean"], 3), c["te_m_verdict"], round(c["efficiency"], 2)
+        (0.05, 'above 0', 0.5)
+    """
+    te_pop = _clean(_first(records, "te_pop"))
+    model = mean_interval((r.get("te_m") for r in records), alpha)
+    out: dict[str, Any] = {
+        "te_pop": te_pop,
+        "te_pop_oracle_lag": _mean(r.get("te_pop_oracle_lag") for r in records),
+        "truth_predictive_rate": rate(r.get("truth_predictive") for r in records),
+        "te_m_cell": model,
+        "te_m_verdict": _verdict(model),
+        "oracle_te_m_cell": mean_interval((r.get("oracle_te_m") for r in records), alpha),
+        "te_gauss_cell": mean_interval((r.get("te_gauss") for r in records), alpha),
+        "model_reject_ci": rate_interval((r.get("model_reject") for r in records), alpha),
+        "oracle_reject_ci": rate_interval((r.get("oracle_reject") for r in records), alpha),
+        "sm_reject_ci": rate_interval(
+            (r.get("sm_reject") if r.get("testable") else None for r in records), alpha
+        ),
+    }
+    out["oracle_te_m_verdict"] = _verdict(out["oracle_te_m_cell"])
+    ok = model is not None and te_pop is not None and te_pop > 0
+    out["efficiency"] = model["mean"] / te_pop if ok else None  # type: ignore[index]
+    out["efficiency_lo"] = model["lo"] / te_pop if ok else None  # type: ignore[index]
+    out["efficiency_hi"] = model["hi"] / te_pop if ok else None  # type: ignore[index]
+    out.update(_verbal_block(records))
+    return out
+
+
+def _verbal_block(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Both verbal questions: mean P(yes), yes rate, and accuracy against each one's label."""
+    out: dict[str, Any] = {}
+    for question, label in (("predict", "truth_predictive"), ("cause", "truth")):
+        p = [_clean(r.get(f"p_yes_{question}")) for r in records]
+        yes = [None if v is None else v > 0.5 for v in p]
+        out[f"p_yes_{question}_mean"] = _mean(p)
+        out[f"verbal_{question}_yes_rate"] = rate(yes)
+        out[f"acc_verbal_{question}"] = agreement(yes, [r.get(label) for r in records])
+    return out
+
+
+def _holm(rows: list[dict[str, Any]], key: str) -> None:
+    """Holm-adjusted p-values of the cells' ``key`` t tests, written as ``key["p_holm"]``."""
+    blocks = [row[key] for row in rows if row.get(key)]
+    order = sorted(range(len(blocks)), key=lambda i: blocks[i]["p"])
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(blocks) - rank) * blocks[i]["p"]))
+        blocks[i]["p_holm"] = running
+
+
 # --------------------------------------------------------------------------- tables
 
 
@@ -249,7 +378,11 @@ def compare_cells(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         negatives = cells.get((key[0], 0.0, key[2], key[3]))  # 0 == 0.0: same key
         has_neg = float(key[1]) != 0.0 and bool(negatives)
         row["auc"] = _aucs(members, negatives) if has_neg else None  # type: ignore[arg-type]
+        if any("oracle_te_m" in r for r in members):  # granger_version 2 records
+            row.update(cell_inference(members))
         rows.append(row)
+    _holm(rows, "te_m_cell")
+    _holm(rows, "oracle_te_m_cell")
     return rows
 
 
@@ -285,6 +418,7 @@ def summarize_records(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "n": len(members),
             "sm": rate(r.get("sm_reject") if r.get("testable") else None for r in members),
             "model": rate(r.get("model_reject") for r in members),
+            "oracle": rate(r.get("oracle_reject") for r in members),
             "verbal": rate(_verbal_yes(r) for r in members),
         }
 
@@ -316,17 +450,33 @@ def summarize_records(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- verbal probe
 
 
-def verbal_prompt(ser: Serialized) -> str:
-    """The yes/no question in words about a serialized series (the text the model was
-    scored on, verbatim).
+VERBAL_QUESTIONS: tuple[str, ...] = ("predict", "cause")
+"""The two questions: does X's past help predict Y (label ``truth_predictive``), and would
+changing X change Y (label ``truth``). A hidden common driver makes the first "yes" and the
+second "no"; an experimenter-set X makes both the same."""
+_QUESTION_TEXT = {
+    "predict": "Do X's past values help to predict Y's next value, beyond what Y's own past "
+    "already tells? Answer Yes or No.",
+    "cause": "Suppose someone reached in and set X's values themselves, leaving everything "
+    "else as it is. Would changing X change Y's later values? Answer Yes or No.",
+}
+
+
+def verbal_prompt(ser: Serialized, question: str = "predict") -> str:
+    """One yes/no question in words (:data:`VERBAL_QUESTIONS`) about a serialized series
+    (the text the model was scored on, verbatim). Both questions share everything before
+    the question itself, so a model reads the series once for the two.
 
     Example:
         >>> import numpy as np
         >>> from ladder.granger.serialize import serialize
-        >>> q = verbal_prompt(serialize(np.array([0., 1.]), np.array([1., 0.]), digits=1))
-        >>> "9,0;0,9;" in q and q.endswith("Answer Yes or No.")
-        True
+        >>> ser = serialize(np.array([0., 1.]), np.array([1., 0.]), digits=1)
+        >>> q = verbal_prompt(ser, "cause")
+        >>> "9,0;0,9;" in q, "changing X change Y" in q, q.endswith("Answer Yes or No.")
+        (True, True, True)
     """
+    if question not in _QUESTION_TEXT:
+        raise ValueError(f"unknown question {question!r}; allowed: {', '.join(VERBAL_QUESTIONS)}")
     n = len(ser)
     top = ser.scale.max_code
     first, second = ("Y", "X") if ser.order == "yx" else ("X", "Y")
@@ -335,9 +485,7 @@ def verbal_prompt(ser: Serialized) -> str:
         f"Here are two time series, X and Y, measured together at {n} time steps. Each "
         f'step is written as "{first},{second};" ({first}\'s value first, then '
         f"{second}'s), and both series are scaled together to whole numbers from 0 to "
-        f"{top}.\n\n{body}\n\n"
-        "Does X cause Y, in the sense that X's past values help to predict Y's next value "
-        "beyond what Y's own past already tells? Answer Yes or No."
+        f"{top}.\n\n{body}\n\n{_QUESTION_TEXT[question]}"
     )
 
 

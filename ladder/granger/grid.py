@@ -12,13 +12,15 @@ A grid is the product ``conditions × couplings × lags × lengths``; each cell 
     lags: [1]                    # true lag of the link (every lag must fit every length)
     lengths: [80]
     series_per_cell: 6
-    surrogates: 19               # S; at least ceil(1/alpha) - 1 so that p can reach alpha
+    surrogates: 4                # S per series: TE_M's baseline; per-series test level 1/(S+1)
     surrogate_kind: circular     # or block
     digits: 3                    # digits per printed value
     order: yx                    # yx: y_t before x_t (transfer entropy); xy: directed info
     burn_in: 10                  # context-only steps at the start of each series
-    alpha: 0.05
-    verbal: true                 # also ask the yes/no question in words
+    alpha: 0.05                  # statsmodels' level and the cell-level tests' level
+    unit_root: known             # known (random walks by construction) or adf_kpss (n >= 200)
+    verbal: true                 # also ask the two yes/no questions in words
+    verbal_per_cell: 20          # ... of the first N series of each cell only (default: all)
     condition_params: {var: {direction: x->y}}        # extra generator arguments
 
 Example:
@@ -42,7 +44,7 @@ import yaml
 
 from ladder.core.errors import SpecError
 from ladder.core.resources import builtin_task
-from ladder.granger.classical import check_lag
+from ladder.granger.classical import MIN_UNIT_ROOT_TEST_LENGTH, UNIT_ROOT_RULES, check_lag
 from ladder.granger.model_side import SURROGATE_KINDS
 from ladder.granger.serialize import MAX_DIGITS, ORDERS
 from ladder.granger.series import CONDITIONS, MIN_LENGTH, make_series
@@ -74,16 +76,24 @@ class GridSpec:
     description: str = ""
     seed: int = 0
     series_per_cell: int = 4
-    surrogates: int = 19
+    surrogates: int = 4
     surrogate_kind: str = "circular"
     digits: int = 3
     order: str = "yx"
     burn_in: int = 10
     alpha: float = 0.05
+    unit_root: str = "known"
     verbal: bool = True
+    verbal_per_cell: int | None = None
     condition_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<dict>"
     sha256: str | None = None
+
+    @property
+    def series_alpha(self) -> float:
+        """Level of the per-series surrogate test: ``alpha``, or ``1/(S+1)`` (the smallest
+        p-value ``S`` surrogates can give) when that is larger."""
+        return max(self.alpha, 1.0 / (self.surrogates + 1))
 
     def cells(self) -> list[dict[str, Any]]:
         """Grid cells in a fixed order: condition, coupling, lag, length."""
@@ -282,7 +292,16 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
     if not isinstance(verbal, bool):
         raise SpecError(f"verbal must be true or false, got {verbal!r}")
     burn_in = _int("burn_in", data.get("burn_in", 10), 1)
+    verbal_per_cell = data.get("verbal_per_cell")
+    if verbal_per_cell is not None:
+        verbal_per_cell = _int("verbal_per_cell", verbal_per_cell, 1)
     _check_lengths(lengths, lags, burn_in)
+    unit_root = _choice(data, "unit_root", "known", UNIT_ROOT_RULES)
+    if unit_root == "adf_kpss" and min(lengths) < MIN_UNIT_ROOT_TEST_LENGTH:
+        raise SpecError(
+            f"unit_root adf_kpss needs lengths >= {MIN_UNIT_ROOT_TEST_LENGTH} (ADF "
+            f"over-differences shorter series), got {min(lengths)}; use unit_root: known"
+        )
     spec = GridSpec(
         name=name.strip(),
         description=description,
@@ -298,7 +317,9 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
         order=order,
         burn_in=burn_in,
         alpha=alpha,
+        unit_root=unit_root,
         verbal=verbal,
+        verbal_per_cell=verbal_per_cell,
         condition_params=_condition_params(data.get("condition_params"), conditions),
         source=source,
         sha256=sha256,
@@ -308,18 +329,16 @@ def _build(data: dict[str, Any], source: str, sha256: str | None) -> GridSpec:
 
 
 def _alpha_and_surrogates(data: dict[str, Any]) -> tuple[float, int]:
-    """Read ``alpha`` (in (0, 1)) and ``surrogates``, enough of them to ever reject at alpha."""
+    """Read ``alpha`` (in (0, 1)) and ``surrogates`` (>= 1).
+
+    A few surrogates suffice: the cell-level test is on the mean TE_M across series; the
+    per-series surrogate test runs at :attr:`GridSpec.series_alpha` (``1/(S+1)`` when
+    ``S < 1/alpha - 1``).
+    """
     alpha = _number("alpha", data.get("alpha", 0.05))
     if not 0 < alpha < 1:
         raise SpecError(f"alpha must be between 0 and 1, got {alpha!r}")
-    surrogates = _int("surrogates", data.get("surrogates", 19), 1)
-    need = math.ceil(1 / alpha - 1e-9) - 1
-    if surrogates < need:
-        raise SpecError(
-            f"surrogates {surrogates} is too few for alpha {alpha}: the smallest "
-            f"p-value is 1/(S+1), so at least {need} are needed to ever reject"
-        )
-    return alpha, surrogates
+    return alpha, _int("surrogates", data.get("surrogates", 4), 1)
 
 
 def _choice(data: dict[str, Any], key: str, default: str, allowed: Sequence[str]) -> str:

@@ -52,6 +52,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -61,7 +62,7 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from ladder.granger.serialize import ORDERS, Scale, serialize
-from ladder.harness.models.scoring import span_logprobs
+from ladder.harness.models.scoring import span_token_positions, token_logprobs
 
 if TYPE_CHECKING:
     from ladder.granger.series import Series
@@ -76,8 +77,12 @@ __all__ = [
     "hf_scorer",
     "model_te",
     "prequential_logprobs",
+    "score_texts",
+    "span_positions",
     "surrogate_p_value",
     "surrogates",
+    "te_statistics",
+    "te_texts",
 ]
 
 Scorer = Callable[[list[str], list[list[tuple[int, int]]]], list[list[float]]]
@@ -96,7 +101,13 @@ _LOGP_FLOOR = -700.0
 class HFScorer:
     """A Hugging Face causal LM as a :data:`Scorer` (teacher-forced span log-probs).
 
-    Counts the tokens it has run in ``n_tokens`` (for tokens/s figures).
+    Each text is tokenized once (with offsets); a value's tokens are found by binary search
+    over the token offsets (:func:`span_positions`), falling back to
+    :func:`ladder.harness.models.scoring.span_token_positions` when a text holds whitespace
+    or a token straddles a value. All texts of a call (the real series and its surrogates)
+    go to :func:`ladder.harness.models.scoring.token_logprobs` together, which sorts them by
+    length and packs them under ``max_batch_tokens``; the vocabulary projection runs only at
+    the positions that predict a scored digit. Counts the tokens it has run in ``n_tokens``.
     """
 
     def __init__(self, loaded: LoadedModel, max_batch_tokens: int | None = None) -> None:
@@ -105,13 +116,53 @@ class HFScorer:
         self.n_tokens = 0
 
     def __call__(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> list[list[float]]:
+        if len(texts) != len(spans):
+            raise ValueError(f"{len(spans)} span lists for {len(texts)} texts")
+        sequences, positions, layouts = [], [], []
+        for text, text_spans in zip(texts, spans, strict=True):
+            ids, members = span_positions(self.loaded, text, text_spans)
+            sequences.append(ids)
+            positions.append([p for m in members for p in m])
+            layouts.append([len(m) for m in members])
         kwargs: dict[str, Any] = {"progress": False}
         if self.max_batch_tokens is not None:
             kwargs["max_batch_tokens"] = self.max_batch_tokens
-        values = span_logprobs(self.loaded, list(texts), [list(s) for s in spans], **kwargs)
-        enc = self.loaded.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        self.n_tokens += sum(len(ids) + len(self.loaded.special_prefix) for ids in enc)
-        return [[float(v) for v in arr] for arr in values]
+        per_token = token_logprobs(self.loaded, sequences, positions, **kwargs)
+        self.n_tokens += sum(len(ids) for ids in sequences)
+        out = []
+        for values, layout in zip(per_token, layouts, strict=True):
+            bounds = np.cumsum([0, *layout])
+            out.append([float(values[a:b].sum()) for a, b in itertools.pairwise(bounds)])
+        return out
+
+
+def span_positions(
+    loaded: LoadedModel, text: str, spans: Sequence[tuple[int, int]]
+) -> tuple[list[int], list[list[int]]]:
+    """Token ids of ``text`` and the token positions inside each character span.
+
+    The same answer as :func:`ladder.harness.models.scoring.span_token_positions` (which is
+    used whenever the text holds whitespace or a token does not lie exactly inside a span),
+    found by binary search instead of a scan per span.
+    """
+    if any(ch.isspace() for ch in text):
+        return span_token_positions(loaded, text, spans)
+    enc = loaded.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    body = list(enc["input_ids"])
+    offsets = np.asarray(enc["offset_mapping"], dtype=np.int64).reshape(-1, 2)
+    ids = list(loaded.special_prefix) + body
+    if loaded.special_prefix and body[: len(loaded.special_prefix)] == list(loaded.special_prefix):
+        return span_token_positions(loaded, text, spans)
+    shift = len(ids) - len(body)
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    result = []
+    for start, end in spans:
+        j0 = int(np.searchsorted(ends, start, side="right"))
+        j1 = int(np.searchsorted(starts, end, side="left"))
+        if j1 <= j0 or starts[j0] < start or ends[j1 - 1] > end or j0 + shift == 0:
+            return span_token_positions(loaded, text, spans)
+        result.append(list(range(j0 + shift, j1 + shift)))
+    return ids, result
 
 
 def hf_scorer(loaded: LoadedModel, max_batch_tokens: int | None = None) -> HFScorer:
@@ -428,7 +479,7 @@ def _te_series(
     return x, y
 
 
-def _score_all(scorer: Scorer, texts: list[str], spans: list[Any], n_steps: int) -> np.ndarray:
+def score_texts(scorer: Scorer, texts: list[str], spans: list[Any], n_steps: int) -> np.ndarray:
     """Call ``scorer`` once on all texts; check it gave finite (len(texts), n_steps) values."""
     values = scorer(texts, spans)
     ll = np.asarray(values, dtype=np.float64)
@@ -438,6 +489,66 @@ def _score_all(scorer: Scorer, texts: list[str], spans: list[Any], n_steps: int)
             f"expected finite {(len(texts), n_steps)}"
         )
     return ll
+
+
+def te_texts(
+    series: Series | tuple[np.ndarray, np.ndarray],
+    n_surrogates: int = 19,
+    kind: str = "circular",
+    seed: int = 0,
+    *,
+    digits: int = 3,
+    order: str = "yx",
+    burn_in: int = DEFAULT_BURN_IN,
+    header: str = "",
+    min_shift: int | None = None,
+    block_length: int | None = None,
+) -> tuple[list[str], list[list[tuple[int, int]]], Scale, dict[str, Any]]:
+    """The ``S + 1`` texts TE_M scores (real X first, then the surrogates), the spans of
+    the scored ``y_t`` in each, the shared scale and the surrogates' record.
+
+    Example:
+        >>> texts, spans, _, info = te_texts((np.arange(30.0), np.ones(30) * -1), 2, digits=1)
+        >>> len(texts), len(spans[0]), texts[0][:8], info["kind"]
+        (3, 20, '0,0;0,1;', 'circular')
+    """
+    x, y = _te_series(series, order, burn_in)
+    rng = np.random.default_rng(seed)
+    scale = Scale.fit(x, y, digits)
+    sx, info = surrogates(
+        x, n_surrogates, kind, rng=rng, min_shift=min_shift, block_length=block_length
+    )
+    texts, spans = [], []
+    for xv in [x, *sx]:
+        ser = serialize(xv, y, order=order, header=header, scale=scale)  # type: ignore[arg-type]
+        texts.append(ser.text)
+        spans.append(ser.y_spans[burn_in:])
+    return texts, spans, scale, info
+
+
+def te_statistics(ll: np.ndarray) -> dict[str, Any]:
+    """TE_M, its surrogate p-value and the per-step gains from log-likelihoods ``ll`` of
+    shape ``(S + 1, steps)`` (row 0: real X).
+
+    ``step_gain[t] = log q(y_t | real X) - mean_j log q(y_t | surrogate j)``: its running
+    sum over ``t`` is the information-flow curve, and its mean is ``te_m``.
+
+    Example:
+        >>> r = te_statistics(np.array([[-1.0, -1.0], [-1.5, -1.0], [-2.0, -0.5]]))
+        >>> r["te_m"], r["te_per_surrogate"], r["step_gain"], r["p_value"]
+        (0.25, [0.25, 0.25], [0.75, -0.25], 0.3333333333333333)
+    """
+    real, surr = ll[0], ll[1:]
+    te_per = (real[None, :] - surr).mean(axis=1)
+    gain = real - surr.mean(axis=0)
+    return {
+        "te_m": float(te_per.mean()),
+        "te_per_surrogate": [float(v) for v in te_per],
+        "p_value": surrogate_p_value(te_per),
+        "loglik_real": float(real.mean()),
+        "loglik_surrogate": float(surr.mean()),
+        "step_gain": [round(float(v), 6) for v in gain],
+    }
 
 
 def model_te(
@@ -457,35 +568,30 @@ def model_te(
     """Model-implied transfer entropy X -> Y and its surrogate p-value (module docstring).
 
     ``series`` is a :class:`~ladder.granger.series.Series` or an ``(x, y)`` pair. All ``S+1``
-    texts go to ``scorer`` in one call.
+    texts (:func:`te_texts`) go to ``scorer`` in one call.
 
-    Returns a JSON-ready dict: ``te_m`` (nats/step), ``te_per_surrogate``, ``p_value``,
-    ``loglik_real`` and ``loglik_surrogate`` (mean log q(y_t) per scored step), ``n_steps``
-    (scored steps), ``n_surrogates``, ``kind``, ``order``, ``digits``, ``burn_in``,
-    ``scale`` and ``surrogates`` (offsets or permutations).
+    Returns a JSON-ready dict: :func:`te_statistics`'s keys (``te_m`` in nats/step,
+    ``te_per_surrogate``, ``p_value``, ``loglik_real``/``loglik_surrogate``, ``step_gain``),
+    ``n_steps`` (scored steps), ``n_surrogates``, ``kind``, ``order``, ``digits``,
+    ``burn_in``, ``scale`` and ``surrogates`` (offsets or permutations).
     """
-    x, y = _te_series(series, order, burn_in)
-    n = len(x)
-    rng = np.random.default_rng(seed)
-    scale = Scale.fit(x, y, digits)
-    sx, info = surrogates(
-        x, n_surrogates, kind, rng=rng, min_shift=min_shift, block_length=block_length
+    texts, spans, scale, info = te_texts(
+        series,
+        n_surrogates,
+        kind,
+        seed,
+        digits=digits,
+        order=order,
+        burn_in=burn_in,
+        header=header,
+        min_shift=min_shift,
+        block_length=block_length,
     )
-    texts, spans = [], []
-    for xv in [x, *sx]:
-        ser = serialize(xv, y, order=order, header=header, scale=scale)  # type: ignore[arg-type]
-        texts.append(ser.text)
-        spans.append(ser.y_spans[burn_in:])
-    ll = _score_all(scorer, texts, spans, n - burn_in)
-    real, surr = ll[0], ll[1:]
-    te_per = (real[None, :] - surr).mean(axis=1)
+    n_steps = len(spans[0])
+    ll = score_texts(scorer, texts, spans, n_steps)
     return {
-        "te_m": float(te_per.mean()),
-        "te_per_surrogate": [float(v) for v in te_per],
-        "p_value": surrogate_p_value(te_per),
-        "loglik_real": float(real.mean()),
-        "loglik_surrogate": float(surr.mean()),
-        "n_steps": int(n - burn_in),
+        **te_statistics(ll),
+        "n_steps": int(n_steps),
         "n_surrogates": int(n_surrogates),
         "kind": kind,
         "order": order,

@@ -21,6 +21,8 @@ Example (the stand-in predictor needs no language model)::
 
 from __future__ import annotations
 
+import functools
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -33,10 +35,29 @@ import numpy as np
 from tqdm import tqdm
 
 from ladder.core.errors import GrangerRunError
-from ladder.granger.classical import classical_verdicts, json_safe, select_lag
-from ladder.granger.compare import compare_cells, summarize_records, verbal_p_yes, verbal_prompt
+from ladder.granger.classical import (
+    classical_verdicts,
+    json_safe,
+    select_lag,
+    unit_root_decision,
+)
+from ladder.granger.compare import (
+    VERBAL_QUESTIONS,
+    compare_cells,
+    summarize_records,
+    verbal_p_yes,
+    verbal_prompt,
+)
 from ladder.granger.grid import GridSpec
-from ladder.granger.model_side import LinearGaussianScorer, Scorer, hf_scorer, model_te
+from ladder.granger.model_side import (
+    LinearGaussianScorer,
+    Scorer,
+    hf_scorer,
+    score_texts,
+    te_statistics,
+    te_texts,
+)
+from ladder.granger.population import LINEAR_CONDITIONS, population_te, te_at_lags
 from ladder.granger.serialize import serialize
 from ladder.granger.series import Series, make_series
 from ladder.harness.models.loading import digest, load_model
@@ -52,6 +73,7 @@ __all__ = [
     "check_resume",
     "make_backend",
     "open_run",
+    "prepared_series",
     "probe_series",
     "read_records",
     "resume_limit",
@@ -59,7 +81,7 @@ __all__ = [
     "run_in",
 ]
 
-GRANGER_VERSION = 1
+GRANGER_VERSION = 2
 ORACLE_NAME = "linear-oracle"
 RECORD_KEYS: dict[str, str] = {
     "id": "stable series id: condition/c=coupling/lag=L/n=length/replicate",
@@ -71,24 +93,33 @@ RECORD_KEYS: dict[str, str] = {
     "replicate": "replicate number within the cell",
     "seed": "generator seed",
     "params": "all generator parameters (Series.params)",
-    "truth": "X -> Y really exists (Series.true_x_causes_y)",
+    "truth": "X -> Y really exists (Series.true_x_causes_y): changing X would change Y",
+    "truth_predictive": "X's past helps predict Y (a link, or a hidden driver with coupling != 0)",
+    "te_pop": "population transfer entropy X -> Y of the (transformed) process, nats/step",
+    "te_pop_oracle_lag": "the process's TE with oracle_lag lags only (what the stand-in reaches)",
+    "unit_root": "the unit-root decision: rule, n_diff, ADF/KPSS p-values (diagnostics)",
     "truth_y_causes_x": "Y -> X really exists",
     "hidden_driver": "a hidden common driver is present",
     "nonstationary": "the series are random walks (levels non-stationary)",
+    "n_diff": "differences taken once, before statsmodels and the model saw the series",
     "testable": "statsmodels' test ran (false: InfeasibleTestError or a degenerate fit)",
     "reason": "why not testable (null when testable)",
     "sm_lag": "lag chosen by BIC for the statsmodels test",
-    "sm_n_diff": "differences taken before the statsmodels test (ADF)",
+    "sm_n_diff": "further differences statsmodels took (always 0: see n_diff)",
     "sm_p": "statsmodels Granger F-test p-value, X -> Y",
     "sm_reject": "sm_p < alpha (null when not testable)",
     "sm_p_yx": "statsmodels p-value, Y -> X",
     "te_gauss": "Gaussian transfer entropy X -> Y, nats/step (0.5 ln SSR_r/SSR_f)",
     "te_m": "model-implied transfer entropy X -> Y, nats/step",
     "model_p": "surrogate p-value of TE_M: (1 + #{T_j >= T_0}) / (S + 1)",
-    "model_reject": "model_p <= alpha",
-    "p_yes": "verbal probe: P(Yes) renormalized over Yes/No (null without words)",
-    "verbal_yes": "p_yes > 0.5 (null without words)",
-    "model": "TE_M details: te_per_surrogate, loglik_real/surrogate, n_steps, surrogates...",
+    "model_reject": "model_p <= series_alpha (the per-series level, 1/(S+1) with few surrogates)",
+    "oracle_te_m": "the linear-Gaussian stand-in's TE_M on the same texts (power reference)",
+    "oracle_p": "the stand-in's surrogate p-value",
+    "oracle_reject": "oracle_p <= series_alpha",
+    "p_yes_predict": "verbal: P(Yes) to 'does X's past help predict Y?' (null without words)",
+    "p_yes_cause": "verbal: P(Yes) to 'would changing X change Y?' (null without words)",
+    "model": "TE_M details: te_per_surrogate, step_gain, loglik_real/surrogate, n_steps...",
+    "oracle": "the stand-in's TE_M details (same keys as model)",
     "model_error": "why TE_M could not be computed (null normally)",
     "oracle_lag": "lag the linear-oracle used (null for language models)",
     "seconds": "wall seconds spent on this series",
@@ -119,8 +150,8 @@ class Backend:
 
 
 def _oracle_lag(series: Series, classical: dict[str, Any]) -> int:
-    """The stand-in's lag: statsmodels' BIC lag plus its differences (a random walk in
-    levels needs one more lag), else BIC on the levels, else 1."""
+    """The stand-in's lag: statsmodels' BIC lag on the series as prepared (n_diff is 0
+    there: the unit-root decision came first), else BIC here, else 1."""
     if classical.get("lag"):
         return int(classical["lag"]) + int(classical.get("n_diff") or 0)
     try:
@@ -231,7 +262,7 @@ def make_backend(
 
 def _classical(series: Series, alpha: float) -> dict[str, Any]:
     try:
-        return classical_verdicts(series, alpha=alpha)
+        return classical_verdicts(series, alpha=alpha, preprocess=False)
     except ValueError as exc:  # invalid data: recorded, never fatal
         return {
             "testable": False,
@@ -244,23 +275,51 @@ def _classical(series: Series, alpha: float) -> dict[str, Any]:
         }
 
 
+def prepared_series(grid: GridSpec, entry: dict[str, Any]) -> tuple[Series, dict[str, Any]]:
+    """Make one planned series and apply its unit-root decision (made once, here): the
+    returned series is what statsmodels, the stand-in and the model all see.
+
+    Example:
+        >>> from ladder.granger.grid import parse_grid
+        >>> g = parse_grid({"name": "t", "conditions": ["random_walk"], "couplings": [0.0],
+        ...                 "lags": [1], "lengths": [60], "series_per_cell": 1})
+        >>> s, info = prepared_series(g, g.plan()[0])
+        >>> len(s), info["n_diff"]
+        (59, 1)
+    """
+    raw = make_series(entry["condition"], **entry["params"])
+    try:
+        info = unit_root_decision(raw, grid.unit_root, grid.alpha)
+    except (ValueError, np.linalg.LinAlgError) as exc:  # a degenerate series: tested as is
+        info = {"rule": grid.unit_root, "n_diff": 0, "error": str(exc).splitlines()[0]}
+    x, y = raw.x, raw.y
+    for _ in range(info["n_diff"]):
+        x, y = np.diff(x), np.diff(y)
+    series = Series(x, y, raw.condition, raw.params, raw.true_x_causes_y, raw.true_y_causes_x)
+    return series, json_safe(info)
+
+
 def probe_series(backend: Backend, grid: GridSpec, entry: dict[str, Any]) -> dict[str, Any]:
     """Make one planned series (``grid.plan()`` entry) and return its record."""
     start = time.perf_counter()
     tokens0 = backend.tokens()
-    series = make_series(entry["condition"], **entry["params"])
+    series, unit_root = prepared_series(grid, entry)
     cl = _classical(series, grid.alpha)
     record = _base_record(entry, series, cl)
+    record["n_diff"] = unit_root["n_diff"]
+    record["unit_root"] = unit_root
     scorer = backend.scorer_for(series, cl)
-    record.update(_model_fields(scorer, series, grid, entry["seed"]))
-    record["oracle_lag"] = scorer.lag if isinstance(scorer, LinearGaussianScorer) else None
-    p_yes = None
-    if grid.verbal:
-        p_yes, verbal_error = _verbal_answer(backend, series, grid)
+    oracle_lag = _oracle_lag(series, cl)
+    record.update(_model_fields(scorer, LinearGaussianScorer(oracle_lag), series, grid, entry))
+    record["oracle_lag"] = oracle_lag
+    record["te_pop_oracle_lag"] = _population_te(entry, oracle_lag)
+    for key in ("p_yes_predict", "p_yes_cause"):
+        record[key] = None
+    if grid.verbal and (grid.verbal_per_cell is None or entry["replicate"] < grid.verbal_per_cell):
+        answers, verbal_error = _verbal_answers(backend, series, grid)
+        record.update(answers)
         if verbal_error is not None:
             record["verbal_error"] = verbal_error
-    record["p_yes"] = p_yes
-    record["verbal_yes"] = None if p_yes is None else bool(p_yes > 0.5)
     record["seconds"] = time.perf_counter() - start
     record["tokens"] = backend.tokens() - tokens0
     return json_safe(record)
@@ -271,6 +330,7 @@ def _base_record(entry: dict[str, Any], series: Series, cl: dict[str, Any]) -> d
     tests = cl.get("tests") or {}
     xy, yx = tests.get("x->y") or {}, tests.get("y->x") or {}
     testable = bool(cl.get("testable"))
+    hidden = bool(series.params.get("hidden_driver", False))
     return {
         "id": entry["id"],
         "index": entry["index"],
@@ -282,9 +342,11 @@ def _base_record(entry: dict[str, Any], series: Series, cl: dict[str, Any]) -> d
         "seed": entry["seed"],
         "params": series.params,
         "truth": series.true_x_causes_y,
+        "truth_predictive": series.true_x_causes_y or (hidden and entry["coupling"] != 0),
         "truth_y_causes_x": series.true_y_causes_x,
-        "hidden_driver": bool(series.params.get("hidden_driver", False)),
+        "hidden_driver": hidden,
         "nonstationary": series.condition == "random_walk",
+        "te_pop": _population_te(entry),
         "testable": testable,
         "reason": cl.get("reason"),
         "sm_lag": cl.get("lag"),
@@ -296,46 +358,94 @@ def _base_record(entry: dict[str, Any], series: Series, cl: dict[str, Any]) -> d
     }
 
 
-def _model_fields(scorer: Scorer, series: Series, grid: GridSpec, seed: int) -> dict[str, Any]:
-    """TE_M fields of the record; a ValueError from :func:`model_te` is recorded, not raised."""
+@functools.lru_cache(maxsize=256)
+def _population_te_cached(condition: str, params: str, lags: int | None) -> float | None:
+    if lags is None:
+        return population_te(condition, json.loads(params))
+    if condition not in LINEAR_CONDITIONS:
+        return None
+    return te_at_lags(condition, json.loads(params), lags)
+
+
+def _population_te(entry: dict[str, Any], lags: int | None = None) -> float | None:
+    """TE_pop of a planned series' process (the same for every series of a cell); with
+    ``lags``, ``TE_p`` at that many lags (what a lag-``p`` Granger predictor can reach)."""
+    params = {k: v for k, v in entry["params"].items() if k != "seed"}
     try:
-        te = model_te(
-            scorer,
+        return _population_te_cached(entry["condition"], json.dumps(params, sort_keys=True), lags)
+    except ValueError:
+        return None
+
+
+def _te_fields(prefix: str, ll: np.ndarray | None, error: str | None, alpha: float) -> dict:
+    """``{prefix}_te_m``, ``{prefix}_p``, ``{prefix}_reject`` and ``{prefix}`` (details)."""
+    if ll is None:
+        return {
+            f"{prefix}_te_m": None,
+            f"{prefix}_p": None,
+            f"{prefix}_reject": None,
+            prefix: None,
+            f"{prefix}_error": error,
+        }
+    stats = te_statistics(ll)
+    return {
+        f"{prefix}_te_m": stats["te_m"],
+        f"{prefix}_p": stats["p_value"],
+        f"{prefix}_reject": stats["p_value"] <= alpha + 1e-12,
+        prefix: stats,
+        f"{prefix}_error": None,
+    }
+
+
+def _model_fields(
+    scorer: Scorer, oracle: Scorer, series: Series, grid: GridSpec, entry: dict[str, Any]
+) -> dict[str, Any]:
+    """TE_M of the model and of the stand-in on the same texts (same surrogates); a
+    ValueError is recorded, never raised."""
+    try:
+        texts, spans, scale, info = te_texts(
             series,
-            n_surrogates=grid.surrogates,
-            kind=grid.surrogate_kind,
-            seed=seed,
+            grid.surrogates,
+            grid.surrogate_kind,
+            entry["seed"],
             digits=grid.digits,
             order=grid.order,
             burn_in=grid.burn_in,
         )
     except ValueError as exc:
-        return {
-            "te_m": None,
-            "model_p": None,
-            "model_reject": None,
-            "model": None,
-            "model_error": str(exc).splitlines()[0],
-        }
-    return {
-        "te_m": te["te_m"],
-        "model_p": te["p_value"],
-        "model_reject": te["p_value"] <= grid.alpha,
-        "model": te,
-        "model_error": None,
-    }
+        error = str(exc).splitlines()[0]
+        out = _te_fields("model", None, error, grid.series_alpha)
+        out.update(_te_fields("oracle", None, error, grid.series_alpha))
+        return {"te_m": None, "model_p": None, "model_reject": None, **out}
+    n_steps = len(spans[0])
+    out: dict[str, Any] = {}
+    for prefix, sc in (("model", scorer), ("oracle", oracle)):
+        try:
+            out.update(
+                _te_fields(prefix, score_texts(sc, texts, spans, n_steps), None, grid.series_alpha)
+            )
+            out[prefix].update(n_steps=n_steps, scale=scale.to_dict(), surrogates=info)
+        except ValueError as exc:
+            out.update(_te_fields(prefix, None, str(exc).splitlines()[0], grid.series_alpha))
+    out["te_m"] = out.pop("model_te_m")
+    return out
 
 
-def _verbal_answer(
+def _verbal_answers(
     backend: Backend, series: Series, grid: GridSpec
-) -> tuple[float | None, str | None]:
-    """Ask the verbal question; return ``(p_yes, None)`` or ``(None, error line)``."""
+) -> tuple[dict[str, float | None], str | None]:
+    """Ask both questions (:data:`VERBAL_QUESTIONS`) in one call (they share the series'
+    text, so the model reads it once); ``({"p_yes_predict", "p_yes_cause"}, error)``."""
+    empty: dict[str, float | None] = {"p_yes_predict": None, "p_yes_cause": None}
     try:
         ser = serialize(series.x, series.y, digits=grid.digits, order=grid.order)  # type: ignore[arg-type]
-        answers = backend.verbal([verbal_prompt(ser)])
-        return (answers[0] if answers else None), None
+        prompts = [verbal_prompt(ser, q) for q in VERBAL_QUESTIONS]
+        answers = backend.verbal(prompts)
     except ValueError as exc:
-        return None, str(exc).splitlines()[0]
+        return empty, str(exc).splitlines()[0]
+    if not answers:
+        return empty, None
+    return {"p_yes_predict": answers[0], "p_yes_cause": answers[1]}, None
 
 
 # --------------------------------------------------------------------------- run files
@@ -382,7 +492,10 @@ def _settings(grid: GridSpec) -> dict[str, Any]:
         "order": grid.order,
         "burn_in": grid.burn_in,
         "verbal": grid.verbal,
+        "verbal_per_cell": grid.verbal_per_cell,
         "header": "",
+        "unit_root": grid.unit_root,
+        "series_alpha": grid.series_alpha,
         "granger_version": GRANGER_VERSION,
     }
 

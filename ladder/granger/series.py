@@ -28,6 +28,7 @@ __all__ = [
     "MIN_LENGTH",
     "NONLINEAR_KINDS",
     "Series",
+    "check_stable",
     "feedback_series",
     "hidden_driver_series",
     "intervened_series",
@@ -220,7 +221,15 @@ def _spectral_radius(ar: float, c_xy: float, c_yx: float, lag: int) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(comp))))
 
 
-def _check_stable(ar: float, c_xy: float, c_yx: float, lag: int) -> None:
+def check_stable(ar: float, c_xy: float, c_yx: float, lag: int) -> None:
+    """Raise ``ValueError`` when the bivariate VAR(lag) with these coefficients is explosive.
+
+    Example:
+        >>> check_stable(0.5, 0.9, 0.9, 1)
+        Traceback (most recent call last):
+        ...
+        ValueError: explosive VAR: ar=0.5, couplings x->y=0.9, y->x=0.9 at lag 1 give ... 1.400 >= 1
+    """
     rho = _spectral_radius(ar, c_xy, c_yx, lag)
     if rho >= 1.0:
         raise ValueError(
@@ -296,7 +305,7 @@ def _var_run(condition: str, c_xy: float, c_yx: float, params: dict[str, Any]) -
     ``params`` (the record) holds ``length``, ``lag``, ``ar``, ``noise``, ``burn_in``, ``seed``.
     """
     ar, lag = params["ar"], params["lag"]
-    _check_stable(ar, c_xy, c_yx, lag)
+    check_stable(ar, c_xy, c_yx, lag)
     rng = np.random.default_rng(params["seed"])
     total = params["length"] + params["burn_in"] + lag
     x, y = _simulate_var(rng, total, ar, c_xy, c_yx, lag, params["noise"])

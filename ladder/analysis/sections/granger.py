@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ladder.analysis import plots
+from ladder.analysis import granger_plots, plots
 from ladder.analysis.markdown import markdown_table, num
 from ladder.analysis.sections.context import ReportContext
 from ladder.core import stats
@@ -341,6 +341,151 @@ def _read(path: Path) -> tuple[Mapping[str, Any] | None, str]:
     return data, ""
 
 
+def _ci(block: Any, nd: int = 3) -> str:
+    """``mean [lo, hi]`` of a cell's interval block (empty when absent)."""
+    if not isinstance(block, Mapping) or _real(block.get("mean")) is None:
+        return ""
+    return f"{num(block['mean'], nd)} [{num(block.get('lo'), nd)}, {num(block.get('hi'), nd)}]"
+
+
+def _rate_ci(block: Any) -> str:
+    if not isinstance(block, Mapping) or block.get("n") is None:
+        return ""
+    return f"{block['k']}/{block['n']} [{num(block['lo'], 2)}, {num(block['hi'], 2)}]"
+
+
+def _v2_table(cells: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One row per cell: TE_pop, the model's and the stand-in's mean TE_M with 95% t
+    intervals, the verdict, per-series rejections (secondary) and the verbal answers."""
+    rows = []
+    for i, c in enumerate(cells):
+        rows.append(
+            [
+                _cell_label(c, i),
+                num(_real(c.get("te_pop")), 4),
+                _ci(c.get("te_m_cell"), 4),
+                c.get("te_m_verdict") or "",
+                num(_real(_dig(c, "te_m_cell.p_holm")), 4),
+                _ci(c.get("oracle_te_m_cell"), 4),
+                _ci(c.get("te_gauss_cell"), 4),
+                _rate_ci(c.get("model_reject_ci")),
+                _rate_ci(c.get("oracle_reject_ci")),
+                _rate_ci(c.get("sm_reject_ci")),
+                num(_real(c.get("p_yes_predict_mean"))),
+                num(_real(c.get("p_yes_cause_mean"))),
+            ]
+        )
+    headers = [
+        "cell",
+        "TE_pop",
+        "model TE_M [95% CI]",
+        "model uses X?",
+        "p (Holm)",
+        "stand-in TE_M [95% CI]",
+        "TE_gauss [95% CI]",
+        "model rejects",
+        "stand-in rejects",
+        "statsmodels rejects",
+        "P(yes) predict",
+        "P(yes) cause",
+    ]
+    return markdown_table(headers, rows, "l" + "r" * (len(headers) - 1))
+
+
+def _v2_sentences(cells: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[str]:
+    """Claims the intervals support: where mean TE_M is above 0, and the smallest mean the
+    other cells could have detected."""
+    labels = [_cell_label(c, i) for i, c in enumerate(cells)]
+    above = [
+        lab for c, lab in zip(cells, labels, strict=True) if c.get("te_m_verdict") == "above 0"
+    ]
+    unclear = [
+        (lab, _real(_dig(c, "te_m_cell.mde")))
+        for c, lab in zip(cells, labels, strict=True)
+        if c.get("te_m_verdict") == "not distinguishable from 0"
+    ]
+    settings = data.get("settings") or {}
+    out = [
+        f"Per cell, mean TE_M over the cell's series with a 95% t interval; the test against 0 "
+        f"is Holm-adjusted over cells. Each series has {settings.get('surrogates', '?')} "
+        f"surrogates; per-series rejections (secondary) are at level "
+        f"{num(_real(settings.get('series_alpha')), 2)}, statsmodels' at "
+        f"{num(_real(settings.get('alpha')), 2)}. The stand-in (an in-context least-squares "
+        "VAR) on the same series shows what an ideal linear Granger predictor detects.",
+        f"The model's mean TE_M is above 0 in {len(above)} of {len(cells)} cells"
+        + (f": {', '.join(f'`{lab}`' for lab in above)}." if above else "."),
+    ]
+    if unclear:
+        out.append(
+            "Where the interval includes 0, the smallest mean TE_M the cell could have "
+            "detected (80% power): "
+            + ", ".join(f"`{lab}` {num(m, 4)}" for lab, m in unclear)
+            + " nats/step."
+        )
+    return out
+
+
+def _flow_lines(series: Path, ctx: ReportContext) -> list[str]:
+    """One information-flow figure per condition (model and stand-in, one line per cell)."""
+    try:
+        rows = read_jsonl(series, error=ReportError)
+    except ReportError as exc:
+        return ["", f"> **Warning:** {exc}; no information-flow curve."]
+    by_condition: dict[str, dict[str, list[list[float]]]] = {}
+    pops: dict[str, dict[str, float]] = {}
+    for r in rows:
+        cond = str(r.get("condition"))
+        for who in ("model", "oracle"):
+            gain = _dig(r, f"{who}.step_gain")
+            if isinstance(gain, list) and gain:
+                label = f"{'model' if who == 'model' else 'stand-in'}, c={_gfmt(r.get('coupling'))}"
+                by_condition.setdefault(cond, {}).setdefault(label, []).append(gain)
+                if who == "oracle" and _real(r.get("te_pop")) is not None:
+                    pops.setdefault(cond, {})[label] = float(r["te_pop"])
+    lines: list[str] = []
+    for cond, groups in by_condition.items():
+        start = int(_dig(rows[0], "model.burn_in") or 0) if rows else 0
+        curves = {k: granger_plots.mean_band(v, start) for k, v in groups.items()}
+        lines += ctx.figure(
+            f"granger-flow-{cond.replace('_', '-')}",
+            lambda p, c=curves, n=cond: granger_plots.info_flow(
+                p, c, f"Information flow X -> Y: {n} (mean ± 95% band over series)", pops.get(n)
+            ),
+            f"Granger information flow, {cond}",
+        )
+    if lines:
+        lines = [
+            "",
+            "Information flow: the cumulative log-likelihood gain of Y's values from X's real "
+            "past over the surrogates' (nats), against the step t, mean over series with a "
+            "95% band; grey dotted: slope TE_pop.",
+            *lines,
+        ]
+    return lines
+
+
+def _v2_section(
+    path: Path, data: Mapping[str, Any], cells: list[Mapping[str, Any]], ctx: ReportContext | None
+) -> list[str]:
+    """The granger_version 2 body: the cell table, the supported claims, the flow figures."""
+    sentences = _v2_sentences(cells, data)
+    lines = [*_v2_table(cells), "", *[f"- {sentence}" for sentence in sentences]]
+    series = path.parent / GRANGER_SERIES_FILE
+    if ctx is not None:
+        ctx.data["granger"] = {"cells": len(cells), "sentences": sentences, "version": 2}
+        if series.exists():
+            lines += _flow_lines(series, ctx)
+    return lines
+
+
+V1_NOTE = (
+    "> **Note:** these Granger results are from the v1 grid (granger_version 1: short "
+    "series, few per cell, no cell-level inference); their rejection rates have too little "
+    "power to say whether the model uses X's past. Rerun with `ladder granger --grid quick` "
+    "for the v2 grid."
+)
+
+
 def granger_section(path: str | Path, ctx: ReportContext | None = None) -> list[str]:
     """Markdown lines for a ``granger.json`` (and ``series.jsonl`` beside it), tolerant of
     missing keys: a per-cell table, ROC curves and computed sentences."""
@@ -358,6 +503,10 @@ def granger_section(path: str | Path, ctx: ReportContext | None = None) -> list[
             f"{path.name} has no list of cells under "
             f"{' / '.join(GRANGER_KEYS['cells'])} (keys found: {', '.join(data) or 'none'}).",
         ]
+    if any("te_m_cell" in c for c in cells):
+        return [*lines, *_v2_section(path, data, cells, ctx)]
+    if _real(data.get("granger_version")) == 1:
+        lines += [V1_NOTE, ""]
     sentences = [
         _granger_sentence(cells, "statsmodels", "agree_statsmodels", "statsmodels_rate"),
         _granger_sentence(cells, "the truth", "agree_truth", "truth_rate"),
