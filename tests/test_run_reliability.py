@@ -374,15 +374,15 @@ def test_association_oracle_answers_with_the_recorded_field(items_file: Path) ->
     assert BASELINES["association-oracle"].predict([lacking])[0].prediction == recomputed
 
 
-# -- the committed core500 runs still resume ------------------------------------------------
+# -- the committed core600 runs still resume ------------------------------------------------
 
 
-def test_committed_core500_run_resumes_without_rescoring(
+def test_committed_run_resumes_without_rescoring(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = REPO / "reports" / "core500" / "runs" / "random"
+    source = REPO / "reports" / "core600" / "runs" / "random"
     if not (source / "results.json").is_file():
-        pytest.skip("reports/core500 is not in this checkout")
+        pytest.skip("reports/core600 is not in this checkout")
     run_dir = tmp_path / "random"
     shutil.copytree(source, run_dir)  # follows the shared items.jsonl link
     calls = _interrupt_after(monkeypatch, 0)

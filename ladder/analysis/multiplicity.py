@@ -29,6 +29,7 @@ from ladder.core.records import ANSWER, FAMILY_ID
 from ladder.core.stats import ALPHA, format_p
 
 __all__ = [
+    "MIN_CLUSTERS",
     "MIN_GROUP",
     "corrected",
     "joint_slice_test",
@@ -38,6 +39,9 @@ __all__ = [
 
 #: No group smaller than this is called significant or not significant.
 MIN_GROUP = 30
+#: No clustered test is made of a slice with fewer families than this: cluster-robust
+#: standard errors from a handful of clusters are too small, and the test too liberal.
+MIN_CLUSTERS = 10
 
 Record = Mapping[str, Any]
 

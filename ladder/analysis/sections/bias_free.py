@@ -14,7 +14,12 @@ from typing import Any
 from ladder.analysis.discrimination import discrimination_test
 from ladder.analysis.markdown import markdown_table, num
 from ladder.analysis.measures import measures
-from ladder.analysis.multiplicity import MIN_GROUP, corrected, significance_wording
+from ladder.analysis.multiplicity import (
+    MIN_CLUSTERS,
+    MIN_GROUP,
+    corrected,
+    significance_wording,
+)
 from ladder.core import stats
 from ladder.core.records import FAMILY_ID
 
@@ -24,6 +29,7 @@ __all__ = [
     "estimate",
     "measure_rows",
     "measure_table",
+    "testable",
     "unit_sentence",
 ]
 
@@ -63,7 +69,9 @@ def measure_rows(
     found: dict[str, dict[str, Any]] = {}
     for label, group in parts.items():
         found[label] = {**measures(group, seed=seed), "discrimination": discrimination_test(group)}
-    adjusted = corrected([found[k]["discrimination"]["p_value"] for k in found])
+    adjusted = corrected(
+        [found[k]["discrimination"]["p_value"] if testable(found[k]) else None for k in found]
+    )
     rows = []
     for (label, m), p in zip(found.items(), adjusted, strict=True):
         m["p_holm"] = p
@@ -82,6 +90,13 @@ def measure_rows(
             ]
         )
     return rows, found
+
+
+def testable(m: Mapping[str, Any]) -> bool:
+    """Whether a clustered test of this group is trustworthy: at least
+    :data:`~ladder.analysis.multiplicity.MIN_CLUSTERS` families (items count as their own
+    families when the items carry none)."""
+    return m["clusters"] == "items" or m["n_clusters"] >= MIN_CLUSTERS
 
 
 def measure_table(
@@ -109,6 +124,8 @@ def chance_sentence(what: str, m: Mapping[str, Any], n_min: int | None = None) -
     if d.get("youden") is None:
         return f"{what}: one answer class only, so chance cannot be told from skill here."
     n = n_min if n_min is not None else m["n"]
+    if not testable(m):
+        return f"{what}: {m['n_clusters']} families, too few to test (fewer than {MIN_CLUSTERS})."
     if d.get("p_value") is None:
         return f"{what} gives one answer to every item: balanced accuracy 0.5, no skill."
     if n < MIN_GROUP:

@@ -29,6 +29,7 @@ from ladder.analysis.baselines import (
     recover_beta,
 )
 from ladder.analysis.markdown import ci, markdown_table, num
+from ladder.analysis.measures import gap_closed_interval
 from ladder.analysis.sections.context import ReportContext
 from ladder.analysis.slicing import groups, ids
 from ladder.core import stats
@@ -37,17 +38,26 @@ from ladder.harness.metrics import summarize
 __all__ = ["baselines_section", "discordant_lines", "missing_lines", "position_words"]
 
 
-def position_words(pos: float) -> str:
-    """Where a gap position falls, in words.
+def position_words(pos: float, low: float | None = None, high: float | None = None) -> str:
+    """Where a gap position falls, in words; with an interval, only what it supports.
 
     >>> position_words(-0.3), position_words(0.25)
     ('below the association oracle (a perfect rung-1 reasoner does better)', \
 'past the association oracle, closing 25% of the gap')
+    >>> position_words(-0.3, -0.9, 0.2)
+    'not distinguishable from the association oracle (the interval includes 0)'
     """
+    if low is not None and high is not None:
+        if low <= 0 <= high:
+            return "not distinguishable from the association oracle (the interval includes 0)"
+        if low <= 1 <= high:
+            return "not distinguishable from the truth oracle (the interval includes 1)"
     if pos < 0:
         return "below the association oracle (a perfect rung-1 reasoner does better)"
     if pos >= 1:
         return "at or beyond the truth oracle"
+    if pos == 0:
+        return "at the association oracle"
     return f"past the association oracle, closing {pos:.0%} of the gap"
 
 
@@ -90,14 +100,29 @@ def _gap_numbers(group: Sequence[Mapping[str, Any]], base: BaselineSet) -> dict[
     model_acc = summarize(group)["accuracy"]
     accs = {n: base.accuracy(n, ids(group)) for n in names}
     a, t = accs.get(ASSOC), accs.get(TRUTH)
-    gap = pos = None
+    gap = pos = interval = None
     if a is not None and t is not None:
         gap, pos = t - a, stats.gap_position(model_acc, a, t)
-    return {"model": model_acc, "association": a, "truth": t, "gap": gap, "position": pos, **accs}
+        correct = {
+            n: {i: bool(r["correct"]) for i, r in base.samples[n].items()} for n in (ASSOC, TRUTH)
+        }
+        if pos is not None:
+            interval = gap_closed_interval(group, correct[ASSOC], correct[TRUTH])
+    return {
+        "model": model_acc,
+        "association": a,
+        "truth": t,
+        "gap": gap,
+        "position": pos,
+        "interval": interval,
+        **accs,
+    }
 
 
 def _gap_sentence(rung: str, g: Mapping[str, Any]) -> str:
     a, t, gap, pos = g["association"], g["truth"], g["gap"], g["position"]
+    band = g.get("interval") or {}
+    low, high = band.get("low"), band.get("high")
     if pos is None:
         return (
             f"Rung {rung}: the ladder gap is ~0 (truth oracle {num(t)} − association "
@@ -107,7 +132,9 @@ def _gap_sentence(rung: str, g: Mapping[str, Any]) -> str:
     return (
         f"Rung {rung}: the ladder gap is {num(gap)} (truth oracle {num(t)} − "
         f"association oracle {num(a)}); the model ({num(g['model'])}) sits at "
-        f"{num(pos, 2)} of it — {position_words(pos)}."
+        f"{num(pos, 2)} of it"
+        + (f" [95% CI {num(low, 2)}, {num(high, 2)}]" if low is not None else "")
+        + f" — {position_words(pos, low, high)}."
     )
 
 

@@ -21,10 +21,16 @@ from ladder.analysis import plots
 from ladder.analysis.discrimination import joint_discrimination_test
 from ladder.analysis.markdown import markdown_table, num, signed, sort_key
 from ladder.analysis.measures import measures
-from ladder.analysis.multiplicity import MIN_GROUP, joint_slice_test, significance_wording
+from ladder.analysis.multiplicity import (
+    MIN_CLUSTERS,
+    MIN_GROUP,
+    joint_slice_test,
+    significance_wording,
+)
 from ladder.analysis.sections.bias_free import measure_table
 from ladder.analysis.sections.context import ReportContext
 from ladder.analysis.slicing import groups
+from ladder.core.records import FAMILY_ID
 from ladder.harness.metrics import summarize
 
 __all__ = [
@@ -65,33 +71,58 @@ def slice_table(
     return table, out
 
 
-def _test_words(test: Mapping[str, Any], what: str) -> str:
+def _test_words(test: Mapping[str, Any], what: str, few: str | None) -> str:
     if test.get("p_value") is None:
         return f"{what}: not testable ({test.get('note', 'undefined')})"
+    if few:
+        return f"{what}: not tested ({few})"
     smallest = min((test.get("sizes") or {"": test["n"]}).values())
     df = test["df"]
+    words = significance_wording(test["p_value"], smallest).replace("adjusted p", "p")
+    return f"{what}: F({df[0]}, {df[1]}) = {test['statistic']:.2f}, {words}"
+
+
+def _few_clusters(samples: Sequence[Record], key: str) -> str | None:
+    """Why a clustered joint test over ``key`` is not made: a slice with too few families."""
+    if not any(s.get(FAMILY_ID) for s in samples):
+        return None
+    counts = {v: len({s.get(FAMILY_ID) for s in g}) for v, g in groups(samples, key).items()}
+    if not counts or min(counts.values()) >= MIN_CLUSTERS:
+        return None
+    smallest = min(counts, key=lambda v: counts[v])
     return (
-        f"{what}: F({df[0]}, {df[1]}) = {test['statistic']:.2f}, "
-        f"{significance_wording(test['p_value'], smallest)}"
+        f"the smallest slice, {smallest}, holds {counts[smallest]} families, fewer than "
+        f"{MIN_CLUSTERS}: cluster-robust tests on so few are too liberal"
     )
 
 
 def joint_lines(ctx: ReportContext, samples: Sequence[Record], key: str, what: str) -> list[str]:
     """One joint test per slicing, for accuracy and for discrimination (numbers go to
-    ``ctx.data["joint_tests"][key]``)."""
+    ``ctx.data["joint_tests"][key]``); ``what`` is the slices' plural name."""
     acc = joint_slice_test(samples, key)
     disc = joint_discrimination_test(samples, key)
-    ctx.data.setdefault("joint_tests", {})[key] = {"accuracy": acc, "discrimination": disc}
+    few = _few_clusters(samples, key)
+    caveat = (
+        " Intervals of slices with so few families understate the uncertainty (a bootstrap "
+        "cannot see more variation than its handful of families show)."
+        if few
+        else ""
+    )
+    ctx.data.setdefault("joint_tests", {})[key] = {
+        "accuracy": acc,
+        "discrimination": disc,
+        "tested": few is None,
+    }
     left = disc.get("left_out") or []
     note = f" ({', '.join(left)} left out: one answer class)" if left else ""
     return [
         "",
-        f"One test per slicing, clustered by family, across the {what}s: "
-        + _test_words(acc, "accuracy equal in every slice")
+        f"One test per slicing, clustered by family, across {what}: "
+        + _test_words(acc, "accuracy equal in every slice", few)
         + "; "
-        + _test_words(disc, "discrimination (Youden's J) equal in every slice" + note)
+        + _test_words(disc, "discrimination (Youden's J) equal in every slice" + note, few)
         + ". Accuracy differences between slices can come from answer bias alone when the "
-        "slices' yes-rates differ; the discrimination test cannot.",
+        "slices' yes-rates differ; the discrimination test cannot." + caveat,
     ]
 
 
@@ -161,7 +192,11 @@ def query_family_section(ctx: ReportContext) -> list[str]:
     for key, title in (("query_type", "query type"), ("graph_family", "graph family")):
         table, found = slice_table(ctx, groups(samples, key), title)
         ctx.data[key] = found
-        lines += ["", *table, *joint_lines(ctx, samples, key, title)]
+        lines += [
+            "",
+            *table,
+            *joint_lines(ctx, samples, key, f"{title.replace('family', 'familie')}s"),
+        ]
     return lines
 
 
@@ -214,7 +249,7 @@ def nodes_section(ctx: ReportContext) -> list[str]:
         *lines,
         *figure,
         *table,
-        *joint_lines(ctx, binned, "size_bin", "size bin"),
+        *joint_lines(ctx, binned, "size_bin", "size bins"),
         "",
         "No trend is read off the bins: the joint tests above are the claim." + caveat,
     ]
@@ -235,7 +270,7 @@ def _world_knowledge(ctx: ReportContext, found: Mapping[str, Mapping[str, Any]])
     ctx.data["world_knowledge"] = {"diff": diff, "p_value": test["p_value"]}
     if test["p_value"] is None:
         return f"World knowledge: commonsense vs anticommonsense not testable ({test['note']})."
-    words = significance_wording(test["p_value"], min(cs["n"], acs["n"]))
+    words = significance_wording(test["p_value"], min(cs["n"], acs["n"])).replace("adjusted p", "p")
     return (
         f"World knowledge (one planned comparison): commonsense {num(cs['accuracy'])} vs "
         f"anticommonsense {num(acs['accuracy'])} ({signed(diff)}; clustered Wald test: {words})."
@@ -251,7 +286,7 @@ def verbalization_section(ctx: ReportContext) -> list[str]:
         return [*lines, "The samples carry no verbalization."]
     table, found = slice_table(ctx, parts, "verbalization")
     ctx.data["verbalization"] = found
-    joint = joint_lines(ctx, ctx.run.samples, "verbalization", "verbalization")
+    joint = joint_lines(ctx, ctx.run.samples, "verbalization", "verbalizations")
     return [*lines, *table, *joint, "", _world_knowledge(ctx, found)]
 
 
@@ -265,4 +300,4 @@ def evidence_section(ctx: ReportContext) -> list[str]:
     ctx.data["evidence"] = found
     if len(found) == 1:
         return [*lines, *table, "", f"Only one evidence mode ({next(iter(found))}) is in this run."]
-    return [*lines, *table, *joint_lines(ctx, ctx.run.samples, "evidence", "evidence mode")]
+    return [*lines, *table, *joint_lines(ctx, ctx.run.samples, "evidence", "evidence modes")]
