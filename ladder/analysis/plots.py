@@ -81,7 +81,7 @@ def _save(fig: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, format="png")
+    fig.savefig(path, format="png", bbox_inches="tight")  # keep legends outside the axes
     return path
 
 
@@ -103,7 +103,7 @@ def rung_accuracy(
     measure: str = "accuracy",
 ) -> Path:
     """Bars of the model's ``measure`` per rung (95% error bars) with baseline markers."""
-    fig = _new_figure(6.0, 3.8)
+    fig = _new_figure(7.6, 3.8)
     ax = fig.add_subplot()
     xs = list(range(len(rungs)))
     ax.bar(
@@ -199,7 +199,7 @@ def accuracy_curve(
     """``measure`` per bin of a numeric slice (e.g. node-count bins), as separate points
     with 95% error bars and n under each: bins are not joined by lines, which would suggest
     a trend the intervals do not support."""
-    fig = _new_figure(5.5, 3.8)
+    fig = _new_figure(7.4, 3.8)
     ax = fig.add_subplot()
     pos = list(range(len(xs)))
     ax.errorbar(
