@@ -320,8 +320,13 @@ def test_a_slow_run_interrupted_keeps_what_it_scored(items_file: Path, tmp_path:
         run(slow, items_file, tmp_path / "r", progress=False, flush_seconds=0.05)
     on_disk = [s["id"] for s in read_samples(tmp_path / "r" / "samples.jsonl")]
     assert on_disk == slow.returned
-    # Chunks were about 0.05 s (5 items) of work: at most one chunk's items were lost.
-    assert len(on_disk) >= 30
+    # Chunks were about 0.05 s (5 items) of work, extended to the end of a family (the
+    # scorer shares a family's prefix): at most one such chunk's items were lost.
+    sizes: dict[str, int] = {}
+    for line in items_file.read_text().splitlines():
+        family = json.loads(line).get("family_id")
+        sizes[family] = sizes.get(family, 0) + 1
+    assert len(on_disk) >= 40 - 5 - max(sizes.values())
     assert json.loads((tmp_path / "r" / "results.json").read_text())["status"] == "partial"
 
 
