@@ -13,6 +13,12 @@ options are those of ``ladder run``. The run writes ``DIR/granger.json`` and
 run keeps its recorded model, grid and limit. Bad input raises a ``LadderError``, which the
 ``ladder`` wrapper prints as one line with exit status 2; the run directory is opened and
 checked before any model is loaded.
+
+Under ``torchrun --nproc_per_node N`` (or ``accelerate launch``) the series are shared out
+as ``ladder run`` shares items (:mod:`ladder.harness.distributed`): rank 0 opens and checks
+the run directory and writes ``granger.json``; every rank loads the model (``cuda`` becomes
+``cuda:LOCAL_RANK``) and probes its contiguous shard; rank 0 merges the records in the
+grid's order. If rank 0 stops before handing out the shards, the other ranks are told why.
 """
 
 from __future__ import annotations
@@ -24,19 +30,21 @@ from pathlib import Path
 from typing import Any
 
 from ladder.commands._arguments import add_model_arguments
-from ladder.core.errors import UsageError, stop_reason
-from ladder.core.io import slugify
+from ladder.core.errors import GrangerRunError, LadderError, UsageError, stop_reason
+from ladder.core.io import read_json, slugify
 from ladder.granger.cost import estimate_lines, estimate_run
 from ladder.granger.grid import GridSpec, load_grid, recorded_grid
 from ladder.granger.probe import (
     HEADER_FILE,
     ORACLE_NAME,
     check_resume,
+    follow,
     make_backend,
     open_run,
     resume_limit,
     run_in,
 )
+from ladder.harness.distributed import Group, detect, follower_plan
 from ladder.harness.rundir import RunDir, command_line
 
 __all__ = ["HELP", "NAME", "configure", "default_out", "run", "summary_lines"]
@@ -252,17 +260,15 @@ def _set_threads(threads: int | None, model: str | None) -> None:
         torch.set_num_threads(threads)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run ``ladder granger``; returns the exit status (130 when interrupted).
+def _out(args: argparse.Namespace, grid: GridSpec | None) -> Path:
+    """The run directory: ``--out``, else :func:`default_out` for the model and grid."""
+    return args.out or default_out(args.model, args.gguf_file, (grid or load_grid("quick")).name)
 
-    The run directory is opened (and locked) and a resume is checked against the run's
-    record before any model is loaded, so bad ``--out``/``--resume`` input costs nothing.
-    """
-    _check_options(args)
-    if getattr(args, "dry_run", False):
-        return _dry_run(args)
+
+def _main(args: argparse.Namespace, group: Group | None = None) -> int:
+    """The single-process command, or rank 0's part of a data-parallel one."""
     grid = load_grid(args.grid) if args.grid is not None else None
-    out = args.out or default_out(args.model, args.gguf_file, (grid or load_grid("quick")).name)
+    out = _out(args, grid)
     try:
         with open_run(out, resume=args.resume) as rd:
             grid, load = _prepare(args, rd, grid)
@@ -271,7 +277,13 @@ def run(args: argparse.Namespace) -> int:
                 **load, device=args.device or "cpu", max_batch_tokens=args.max_batch_tokens
             )
             results = run_in(
-                rd, backend, grid, limit=args.limit, progress=not args.quiet, command=command_line()
+                rd,
+                backend,
+                grid,
+                limit=args.limit,
+                progress=not args.quiet,
+                command=command_line(),
+                group=group,
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as Terminated
         word, status = stop_reason(exc)
@@ -288,3 +300,53 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(summary_lines(results)))
         print(f"wrote {out}/granger.json and {out}/series.jsonl")
     return 0
+
+
+def _main_rank(args: argparse.Namespace, group: Group) -> int:
+    """Rank 0: the single-process command; if it stops before handing out the shards, the
+    other ranks are told why (else they would wait for a plan that never comes)."""
+    try:
+        return _main(args, group)
+    except BaseException as exc:
+        group.fail(exc)
+        raise
+    finally:
+        group.fail(GrangerRunError("rank 0 stopped before probing"))  # no-op once shared
+
+
+def _follow(args: argparse.Namespace, group: Group) -> int:
+    """A rank other than 0: load the model rank 0 loads (the options given or, on resume,
+    the run's own), then probe the shard rank 0 hands over."""
+    previous = None
+    if args.resume:
+        grid = load_grid(args.grid) if args.grid is not None else None
+        try:
+            previous = read_json(_out(args, grid) / HEADER_FILE, GrangerRunError)
+        except LadderError:
+            follower_plan(group)  # rank 0 refuses the run too: its reason is raised here
+            raise
+    load = _load_options(args, previous if isinstance(previous, dict) else None)
+    _set_threads(args.threads, load["model"])
+    backend = make_backend(
+        **load, device=args.device or "cpu", max_batch_tokens=args.max_batch_tokens
+    )
+    follow(backend, group)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``ladder granger``; returns the exit status (130 when interrupted).
+
+    The run directory is opened (and locked) and a resume is checked against the run's
+    record before any model is loaded, so bad ``--out``/``--resume`` input costs nothing.
+    In a data-parallel launch (:func:`~ladder.harness.distributed.detect`) rank 0 does
+    that and the other ranks follow it.
+    """
+    _check_options(args)
+    if getattr(args, "dry_run", False):
+        return _dry_run(args)
+    group = detect()
+    if group is None:
+        return _main(args)
+    with group:
+        return _main_rank(args, group) if group.is_main else _follow(args, group)

@@ -13,6 +13,14 @@ A run directory (its lifecycle is :class:`ladder.harness.rundir.RunDir`'s, share
 model, grid, settings and limit are the same, and does the rest; nothing is done twice. The
 record keys are listed in :data:`RECORD_KEYS` and in ``docs/granger.md``.
 
+Data-parallel runs (``torchrun``, :mod:`ladder.harness.distributed`): rank 0 runs
+:func:`run_in` with its ``group`` (it alone opens the run directory and writes
+``granger.json``) and hands the plan (grid, limit, series done) to the other ranks, which
+run :func:`follow`. Every rank probes its contiguous :func:`~ladder.harness.distributed.shard`
+of the series not yet done into its own ``series.rank<R>.jsonl``; after a barrier rank 0
+folds them into ``series.jsonl`` in the grid's order, so the run files are those one
+process writes (less the timing fields ``seconds`` and the header's ``environment``).
+
 Example (the stand-in predictor needs no language model)::
 
     backend = make_backend("linear-oracle")
@@ -48,7 +56,7 @@ from ladder.granger.compare import (
     verbal_p_yes,
     verbal_prompt,
 )
-from ladder.granger.grid import GridSpec
+from ladder.granger.grid import GridSpec, recorded_grid
 from ladder.granger.model_side import (
     LinearGaussianScorer,
     Scorer,
@@ -60,8 +68,9 @@ from ladder.granger.model_side import (
 from ladder.granger.population import LINEAR_CONDITIONS, population_te, te_at_lags
 from ladder.granger.serialize import serialize
 from ladder.granger.series import Series, make_series
+from ladder.harness.distributed import Group, consolidate, follower_plan, main_plan, shard
 from ladder.harness.models.loading import digest, load_model
-from ladder.harness.rundir import RunDir, keep_recorded, read_log
+from ladder.harness.rundir import LogWriter, RunDir, keep_recorded, read_log
 
 __all__ = [
     "GRANGER_VERSION",
@@ -71,6 +80,7 @@ __all__ = [
     "RECORD_KEYS",
     "Backend",
     "check_resume",
+    "follow",
     "make_backend",
     "open_run",
     "prepared_series",
@@ -581,6 +591,49 @@ def _header(backend: Backend, grid: GridSpec, limit: int | None) -> dict[str, An
     }
 
 
+def _planned(grid: GridSpec, limit: int | None) -> list[dict[str, Any]]:
+    """The series the run covers: the grid's plan, its first ``limit`` entries if given."""
+    return grid.plan()[:limit] if limit is not None else grid.plan()
+
+
+def _mine(plan: list[dict[str, Any]], done: set[str], group: Group | None) -> list[dict[str, Any]]:
+    """What this process probes: the planned series not done yet, or in a group its
+    contiguous shard of them (cut from what is left, so the ranks get equal shares).
+
+    Example:
+        >>> plan = [{"id": k} for k in "abcde"]
+        >>> [e["id"] for e in _mine(plan, {"a"}, Group(1, 2, 1))]
+        ['d', 'e']
+    """
+    todo = [e for e in plan if e["id"] not in done]
+    return shard(todo, group.rank, group.world_size) if group is not None else todo
+
+
+def _probe_all(
+    backend: Backend,
+    grid: GridSpec,
+    todo: list[dict[str, Any]],
+    sink: RunDir | LogWriter,
+    bar: Any,
+) -> None:
+    """Probe ``todo`` in order, appending each record to ``sink`` as soon as it is made."""
+    for entry in todo:
+        sink.append([probe_series(backend, grid, entry)])
+        bar.update(1)
+
+
+def _bar(backend: Backend, total: int, initial: int, show: bool) -> Any:
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="series",
+        desc=f"granger {backend.name}",
+        disable=not show,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+
+
 def run_in(
     rd: RunDir,
     backend: Backend,
@@ -589,47 +642,72 @@ def run_in(
     limit: int | None = None,
     progress: bool = True,
     command: str | None = None,
+    group: Group | None = None,
 ) -> dict[str, Any]:
     """Run the Granger probes in the open run directory ``rd`` (see :func:`open_run`).
 
     On resume the run's grid, settings, model and limit are checked first, and the series
-    already in ``series.jsonl`` are kept. Returns the final ``granger.json``.
+    already in ``series.jsonl`` (and in rank logs a killed data-parallel run left) are
+    kept. With ``group`` (rank 0 of a data-parallel run) this process probes its shard, the
+    other ranks theirs (:func:`follow`), and the records are merged in the grid's order at
+    the end. Returns the final ``granger.json``.
     """
     _check_limit(limit)
     if rd.previous is not None:
         check_resume(rd.previous, grid, rd.path, fingerprint=backend.fingerprint)
         limit = resume_limit(rd.previous, limit, rd.path)
-    plan = grid.plan()[:limit] if limit is not None else grid.plan()
-    done = {r["id"] for r in rd.done}
-    todo = [e for e in plan if e["id"] not in done]
-    rd.start(_header(backend, grid, limit), command=command)
-    bar = tqdm(
-        total=len(plan),
-        initial=len(plan) - len(todo),
-        unit="series",
-        desc=f"granger {backend.name}",
-        disable=not progress,
-        file=sys.stderr,
-        dynamic_ncols=True,
-    )
-    session = {"seconds": 0.0, "tokens": 0}
-    with closing(bar):
-        for entry in todo:
-            record = probe_series(backend, grid, entry)
-            session["seconds"] += record["seconds"]
-            session["tokens"] += record["tokens"]
-            rd.append([record])
-            bar.update(1)
-    return _finish(rd, grid, plan, session)
+    plan = _planned(grid, limit)
+    world = {"world_size": group.world_size} if group is not None else None
+    rd.start(_header(backend, grid, limit), command=command, extra_environment=world)
+    order = [e["id"] for e in grid.plan()]
+    done, sink = main_plan(rd, order, group, grid=json_safe(grid.to_dict()), limit=limit)
+    todo = _mine(plan, done, group)
+    # One process: the whole run's bar; rank 0 of a group: its own shard's.
+    total = len(todo) if group is not None else len(plan)
+    try:
+        with closing(_bar(backend, total, total - len(todo), progress)) as bar:
+            _probe_all(backend, grid, todo, sink, bar)
+    finally:
+        if sink is not rd:
+            sink.close()  # type: ignore[union-attr]
+    if group is not None:
+        group.barrier()  # every rank's records are on disk
+    return _finish(rd, grid, plan, done)
+
+
+def follow(backend: Backend, group: Group) -> int:
+    """A rank other than 0 of a data-parallel run: take rank 0's plan (grid, limit, series
+    done), probe this rank's shard into its rank log, wait for the others. Returns how many
+    series it probed.
+
+    Raises :class:`~ladder.harness.distributed.DistributedError` when rank 0 stopped before
+    sharing a plan (its reason is in the message).
+    """
+    plan, sink = follower_plan(group)
+    grid = recorded_grid(plan["grid"], "rank 0's plan")
+    todo = _mine(_planned(grid, plan["limit"]), plan["done"], group)
+    try:
+        with closing(_bar(backend, len(todo), 0, False)) as bar:
+            _probe_all(backend, grid, todo, sink, bar)
+    finally:
+        sink.close()
+    group.barrier()
+    return len(todo)
 
 
 def _finish(
-    rd: RunDir, grid: GridSpec, plan: list[dict[str, Any]], session: dict[str, float]
+    rd: RunDir, grid: GridSpec, plan: list[dict[str, Any]], done: set[str]
 ) -> dict[str, Any]:
-    """Compare and summarize every record on disk; write the final granger.json."""
-    by_id = {r["id"]: r for r in rd.records()}
-    ordered = [by_id[e["id"]] for e in grid.plan() if e["id"] in by_id]
+    """Fold any rank logs into ``series.jsonl`` (grid order), compare and summarize every
+    record; write the final granger.json. This session's timing counts every record not
+    in ``done`` (whichever rank made it)."""
+    rd.sync()
+    order = [e["id"] for e in grid.plan()]
+    wanted = set(order)
+    records = consolidate(rd.log_path, order, rd.replace_log, rd.error)
+    ordered = [r for r in records if r["id"] in wanted]
     planned = {e["id"] for e in plan}
+    session = [r for r in ordered if r["id"] not in done]
     total_seconds = sum(r.get("seconds") or 0.0 for r in ordered)
     total_tokens = sum(r.get("tokens") or 0 for r in ordered)
     updates = {
@@ -639,8 +717,8 @@ def _finish(
             "series_seconds": total_seconds,
             "tokens": total_tokens,
             "tokens_per_second": total_tokens / total_seconds if total_seconds > 0 else None,
-            "this_session_seconds": session["seconds"],
-            "this_session_tokens": session["tokens"],
+            "this_session_seconds": sum(r.get("seconds") or 0.0 for r in session),
+            "this_session_tokens": sum(r.get("tokens") or 0 for r in session),
         },
         "cells": compare_cells(ordered),
         "summary": summarize_records(ordered),
