@@ -407,3 +407,18 @@ def test_chunks_never_split_a_family(tmp_path: Path) -> None:
         for family in call:
             assert seen.setdefault(family, k) == k, "a family was split across calls"
     assert sum(map(len, calls)) == 60 and max(map(len, calls)) > 2
+
+
+def test_run_summary_puts_bias_free_measures_beside_accuracy(
+    items_file: Path, tmp_path: Path, capsys: Any
+) -> None:
+    """The printed summary shows the majority baseline, balanced accuracy and AUROC: for
+    always-yes they are the labels' majority share, 0.5 and 0.5 whatever its accuracy."""
+    argv = ["run", "--model", "always-yes", "--items", str(items_file), "--no-cache"]
+    assert main([*argv, "--run-dir", str(tmp_path / "r")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    answers = [i["answer"] for i in _items(items_file)]
+    yes = answers.count("yes") / len(answers)
+    assert f"accuracy {yes:.3f} [" in first
+    assert f"(majority baseline {max(yes, 1 - yes):.3f})" in first
+    assert "balanced accuracy 0.500 [0.500, 0.500]; AUROC 0.500 [0.500, 0.500]" in first

@@ -14,6 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ladder.analysis.measures import measures
+from ladder.analysis.runfiles import load_run
+from ladder.analysis.sections.bias_free import estimate
+from ladder.analysis.slicing import groups
 from ladder.commands._arguments import add_model_arguments
 from ladder.core.errors import RunError, UsageError, stop_reason
 from ladder.core.io import atomic_writer, read_json
@@ -255,18 +259,24 @@ def _score(args: argparse.Namespace, predictor: Predictor, rd: RunDir, **kw: Any
 
 
 def _print_summary(predictor: Predictor, results: dict[str, Any], run_dir: Path) -> None:
+    """Accuracy beside the majority baseline, balanced accuracy and AUROC (family-clustered
+    95% intervals), overall and per rung: accuracy alone would read answer bias as skill."""
     overall = results["metrics"]["overall"]
+    samples = load_run(run_dir).samples
+    m = measures(samples)
     print(
-        f"{predictor.name}: accuracy {overall['accuracy']:.3f} "
-        f"[{overall['ci_low']:.3f}, {overall['ci_high']:.3f}] on {overall['n']} items; "
+        f"{predictor.name}: accuracy {estimate(m['accuracy'])} on {overall['n']} items "
+        f"(majority baseline {m['majority']['estimate']:.3f}); balanced accuracy "
+        f"{estimate(m['balanced_accuracy'])}; AUROC {estimate(m['auroc'])}; "
         f"yes-rate {overall['yes_rate']:.3f}; Brier {overall['brier']:.3f}"
     )
-    for rung, m in results["metrics"]["slices"]["rung"].items():
+    for rung, group in groups(samples, "rung").items():
+        r = measures(group)
         print(
-            f"  rung {rung}: {m['accuracy']:.3f} [{m['ci_low']:.3f}, {m['ci_high']:.3f}] "
-            f"(n={m['n']})"
+            f"  rung {rung}: accuracy {estimate(r['accuracy'])}, balanced accuracy "
+            f"{estimate(r['balanced_accuracy'])}, AUROC {estimate(r['auroc'])} (n={r['n']})"
         )
-    print(f"wrote {run_dir}")
+    print(f"wrote {run_dir}  (ladder report {run_dir} says what these support)")
 
 
 def _resume(args: argparse.Namespace, group: Group | None = None) -> int:
