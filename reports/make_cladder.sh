@@ -27,3 +27,6 @@ done
 for dir in "$OUT"/runs/*/; do
   ladder report "$dir"
 done
+ladder leaderboard "$OUT"/runs/*/ --out "$OUT/leaderboard.md"
+# CLadder beside ladder's own core subset: one column per suite, no test across them.
+ladder leaderboard --suites reports/core600/runs/*/ "$OUT"/runs/*/ --out reports/leaderboard-suites.md

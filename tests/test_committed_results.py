@@ -76,3 +76,26 @@ def test_committed_mixture_and_biased_reports_recover_their_weights() -> None:
         assert got["low"] <= weight <= got["high"]
     biased = build_report(runs / "biased-0.9", figures=False).data
     assert biased["association_following"]["verdict"] != FOLLOWS
+
+
+CLADDER_RUNS = sorted((ROOT / "reports" / "cladder" / "runs").glob("*/"))
+
+
+@pytest.mark.skipif(not CLADDER_RUNS, reason="no committed CLadder runs")
+def test_committed_cladder_runs_are_complete_on_the_imported_items() -> None:
+    """The CLadder comparison: every run complete on the one imported item file, with its
+    report; the truth oracle scores every imported item (ladder's exact labels)."""
+    import json
+
+    hashes, names = set(), set()
+    for run in CLADDER_RUNS:
+        results = json.loads((run / "results.json").read_text())
+        assert validate_results(results) == [] and results["status"] == "complete"
+        hashes.add(results["items"]["sha256"])
+        names.add(results["model"]["name"])
+        assert (run / "report.md").is_file()
+    assert len(hashes) == 1
+    assert {"truth-oracle", "smollm2-135m-instruct", "gemma-3-270m"} <= names
+    truth = json.loads((ROOT / "reports/cladder/runs/truth-oracle/results.json").read_text())
+    assert truth["metrics"]["overall"]["accuracy"] == 1.0
+    assert truth["metrics"]["overall"]["n"] == 4006

@@ -28,13 +28,13 @@ from ladder.analysis.leaderboard_render import render_csv, render_headline, rend
 from ladder.analysis.markdown import sort_key
 from ladder.analysis.measures import gap_closed_interval, measures, paired_auroc_difference
 from ladder.analysis.ranking import Entry, Leaderboard, compare_runs, labels
-from ladder.analysis.runfiles import BASELINE_NAMES as BASELINE_ORDER
 from ladder.analysis.runfiles import Run, load_run
 from ladder.analysis.slicing import groups, summaries
 from ladder.core import stats
 from ladder.core.errors import LeaderboardError, ReportError
 from ladder.core.io import atomic_writer
 from ladder.harness.metrics import summarize
+from ladder.harness.mixtures import is_baseline_name
 
 __all__ = [
     "Entry",
@@ -304,7 +304,7 @@ def suite_columns(run_dirs: Sequence[str | Path]) -> tuple[str, str, list[str]]:
     CSV, warnings)."""
     runs, warnings_ = load_runs(run_dirs)
     suites = _suites(runs)
-    models = sorted({r.name for r in runs}, key=lambda n: (n in BASELINE_ORDER, n))
+    models = sorted({r.name for r in runs}, key=lambda n: (is_baseline_name(n), n))
     cells: dict[tuple[str, str], str] = {}
     rows_csv = ["model,suite,items,auroc,auroc_low,auroc_high,accuracy,accuracy_low,accuracy_high"]
     for suite, group in suites.items():
@@ -324,7 +324,8 @@ def suite_columns(run_dirs: Sequence[str | Path]) -> tuple[str, str, list[str]]:
         "",
         "Each column is a different item set, so columns are not compared with a test; within "
         "a column, see that suite's ranked board below. Cells: AUROC of P(yes) against the "
-        "truth [95% cluster-bootstrap interval] · accuracy (items).",
+        "truth [95% bootstrap interval over item families, or over items where the items "
+        "carry no families] · accuracy (items). Models first, then baselines.",
         *(["", *[f"> **Warning:** {w}" for w in warnings_]] if warnings_ else []),
         "",
         header,
