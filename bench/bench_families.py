@@ -159,18 +159,25 @@ def main() -> None:
     parser.add_argument("--no-lm-eval", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    parser.add_argument(
+        "--dtype",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="one model object in this dtype serves ladder, lm-eval and the bound alike",
+    )
     args = parser.parse_args()
 
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     torch.set_num_threads(args.threads)
-    loaded = load_model(args.model)
+    loaded = load_model(args.model, dtype=args.dtype)
     budget = args.max_batch_tokens
     lm_eval = None if args.no_lm_eval else lm_eval_scorer(loaded, args.batch_size)
     sets = item_sets(args.n, args.seed)
     print(
         f"model {loaded.name} | threads {args.threads} | ladder budget {budget} tokens | "
-        f"lm-eval batch {args.batch_size} | {args.clock} clock | core seed {args.seed}"
+        f"lm-eval batch {args.batch_size} | {args.clock} clock | core seed {args.seed} | "
+        f"{args.dtype}"
     )
     for label in args.sets.split(","):
         prompts = [format_prompt(loaded, i["prompt"], True) for i in sets[label]]
