@@ -235,23 +235,39 @@ def _series_label(row: Mapping[str, Any]) -> Any:
     return truth
 
 
-def series_curves(rows: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, Any, float]]:
-    """ROC curves ``(fpr, tpr, auc)`` per scorer in :data:`GRANGER_SCORERS` that has both
-    true and false links among the series ``rows``."""
+def _scored_points(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[float, bool]]]:
+    """``(score, truly linked)`` per scorer in :data:`GRANGER_SCORERS`, where both known."""
     labels = [_series_label(r) for r in rows]
-    curves = {}
+    out: dict[str, list[tuple[float, bool]]] = {}
     for name, keys, sign in GRANGER_SCORERS:
         pts = []
         for r, y in zip(rows, labels, strict=True):
             value = next((v for k in keys if (v := _real(_dig(r, k))) is not None), None)
             if y is not None and value is not None:
                 pts.append((sign * value, bool(y)))
+        out[name] = pts
+    return out
+
+
+def series_curves(rows: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Any, Any, float]]:
+    """ROC curves ``(fpr, tpr, auc)`` per scorer in :data:`GRANGER_SCORERS` that has both
+    true and false links among the series ``rows``."""
+    curves = {}
+    for name, pts in _scored_points(rows).items():
         ys = [y for _, y in pts]
         if any(ys) and not all(ys):
             scores = [s for s, _ in pts]
             fpr, tpr = stats.roc_curve(scores, ys)
             curves[name] = (fpr, tpr, stats.roc_auc(scores, ys))
     return curves
+
+
+def series_counts(rows: Sequence[Mapping[str, Any]]) -> dict[str, tuple[int, int]]:
+    """``(truly linked, not linked)`` series per scorer: the n behind each ROC curve."""
+    return {
+        name: (sum(y for _, y in pts), sum(not y for _, y in pts))
+        for name, pts in _scored_points(rows).items()
+    }
 
 
 def _granger_table(cells: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -324,7 +340,9 @@ def _roc_lines(series: Path, ctx: ReportContext) -> list[str]:
         + ".",
         *ctx.figure(
             "granger-roc",
-            lambda p: plots.roc_curves(p, curves, "Granger: ROC against the true graph"),
+            lambda p: plots.roc_curves(
+                p, curves, "Granger: ROC against the true graph", counts=series_counts(rows)
+            ),
             "Granger ROC curves",
         ),
     ]
