@@ -27,8 +27,8 @@ import time
 from typing import Any
 
 from ladder.granger.grid import load_grid
-from ladder.granger.model_side import HFScorer, span_positions, te_texts
-from ladder.granger.probe import prepared_series
+from ladder.granger.model_side import HFScorer, span_positions
+from ladder.granger.probe import prepared_series, series_texts
 
 
 def grid_texts(grid_name: str, n_series: int) -> tuple[list[str], list[list[tuple[int, int]]]]:
@@ -38,15 +38,7 @@ def grid_texts(grid_name: str, n_series: int) -> tuple[list[str], list[list[tupl
     spans: list[list[tuple[int, int]]] = []
     for entry in grid.plan()[:n_series]:
         series, _ = prepared_series(grid, entry)
-        t, s, _, _ = te_texts(
-            series,
-            grid.surrogates,
-            grid.surrogate_kind,
-            entry["seed"],
-            digits=grid.digits,
-            order=grid.order,
-            burn_in=grid.burn_in,
-        )
+        t, s, _, _ = series_texts(series, grid, entry)
         texts += t
         spans += s
     return texts, spans

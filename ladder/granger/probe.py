@@ -89,6 +89,7 @@ __all__ = [
     "resume_limit",
     "run_granger",
     "run_in",
+    "series_texts",
 ]
 
 GRANGER_VERSION = 2
@@ -407,21 +408,30 @@ def _te_fields(prefix: str, ll: np.ndarray | None, error: str | None, alpha: flo
     }
 
 
+def series_texts(
+    series: Series, grid: GridSpec, entry: dict[str, Any]
+) -> tuple[list[str], list[list[tuple[int, int]]], Any, dict[str, Any]]:
+    """The texts TE_M scores for one planned series, with the grid's settings
+    (:func:`ladder.granger.model_side.te_texts`): what the probe and the speed benchmark
+    both score."""
+    return te_texts(
+        series,
+        grid.surrogates,
+        grid.surrogate_kind,
+        entry["seed"],
+        digits=grid.digits,
+        order=grid.order,
+        burn_in=grid.burn_in,
+    )
+
+
 def _model_fields(
     scorer: Scorer, oracle: Scorer, series: Series, grid: GridSpec, entry: dict[str, Any]
 ) -> dict[str, Any]:
     """TE_M of the model and of the stand-in on the same texts (same surrogates); a
     ValueError is recorded, never raised."""
     try:
-        texts, spans, scale, info = te_texts(
-            series,
-            grid.surrogates,
-            grid.surrogate_kind,
-            entry["seed"],
-            digits=grid.digits,
-            order=grid.order,
-            burn_in=grid.burn_in,
-        )
+        texts, spans, scale, info = series_texts(series, grid, entry)
     except ValueError as exc:
         error = str(exc).splitlines()[0]
         out = _te_fields("model", None, error, grid.series_alpha)
