@@ -225,3 +225,34 @@ def test_suites_side_by_side(runs, tmp_path, capsys):
     assert text.count("## Suite:") == 1  # the other suite has one run: no board
     rows = list(csv.DictReader(io.StringIO(out.with_suffix(".csv").read_text())))
     assert len(rows) == 3 and {r["model"] for r in rows} == {"strong-model", "weak-model"}
+
+
+def test_suites_compare_trained_items_with_fresh_ones(tmp_path):
+    """A control scored on the items it was trained on (its run records contamination) and
+    on fresh items: the cell is marked, and a section gives both sides and the difference
+    as :func:`unpaired_difference` computes it from the two runs' samples."""
+    import json
+
+    from ladder.analysis.measures import unpaired_difference
+    from ladder.analysis.runfiles import load_run
+
+    trained_items, fresh_items = make_items(task="control"), make_items(task="control")
+    for item in fresh_items:
+        item["id"] += "-fresh"
+    seen = write_run(tmp_path / "a", "ctl", trained_items, [True] * len(trained_items))
+    fresh = write_run(tmp_path / "b", "ctl", fresh_items, pattern(fresh_items, MODEL_RIGHT))
+    data = json.loads((seen / "results.json").read_text())
+    data["contamination"] = {"reason": "same item file", "depth": 0, "labels": "truth"}
+    data["items"]["seeds"] = [11]
+    (seen / "results.json").write_text(json.dumps(data))
+    out = tmp_path / "suites.md"
+    assert _main(["leaderboard", "--suites", str(seen), str(fresh), "--out", str(out)]) == 0
+    text = out.read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| model |"))
+    assert "synthetic seed 11" in header and "synthetic seed 0" in header
+    assert text.count("**[trained on these items]**") == 1
+    line = next(x for x in text.splitlines() if x.startswith("- **ctl** on the items"))
+    diff = unpaired_difference(load_run(seen).samples, load_run(fresh).samples, "accuracy")
+    assert diff["estimate"] == pytest.approx(1.0 - 72 / 120)  # pattern: 72 of 120 right
+    assert f"accuracy {diff['estimate']:.3f} [{diff['low']:.3f}, {diff['high']:.3f}]" in line
+    assert "(synthetic seed 11)" in line and "(synthetic seed 0)" in line

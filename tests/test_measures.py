@@ -14,10 +14,12 @@ from ladder.analysis.measures import (
     auroc,
     balanced_accuracy,
     cluster_bootstrap,
+    cluster_codes,
     cluster_mean,
     majority_baseline,
     measures,
     slice_measures,
+    unpaired_difference,
 )
 
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
@@ -216,3 +218,38 @@ def test_cluster_mean_equals_the_naive_cluster_bootstrap() -> None:
     assert (got["low"], got["high"]) == pytest.approx((naive["low"], naive["high"]))
     assert got["estimate"] == pytest.approx(naive["estimate"]) and got["n_clusters"] == 30
     assert cluster_mean([])["estimate"] is None
+
+
+def _naive_replicates(samples: list[dict], stat, n_boot: int, seed: int) -> np.ndarray:
+    """Each replicate drawn as a list (families with replacement) and the statistic
+    recomputed on it: the slow definition the vectorised difference must equal."""
+    codes, k = cluster_codes(samples, "family_id")
+    members = [[s for s, c in zip(samples, codes, strict=True) if c == j] for j in range(k)]
+    draws = np.random.default_rng(seed).integers(0, k, size=(n_boot, k))
+    out = []
+    for row in draws:
+        value = stat([s for j in row for s in members[j]])
+        out.append(np.nan if value is None else value)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("measure", ["auroc", "accuracy"])
+def test_unpaired_difference_equals_two_naive_bootstraps(measure: str) -> None:
+    """Trained-minus-fresh: two independent cluster bootstraps, replicate by replicate."""
+    a, b = _samples(120, 20, seed=5), _samples(90, 15, seed=6)
+    b = [{**s, "p_yes": None if s["p_yes"] is None else 1 - s["p_yes"]} for s in b]
+    stat = _auroc_truth if measure == "auroc" else _accuracy
+    got = unpaired_difference(a, b, measure, n_boot=200, seed=7)
+    reps = _naive_replicates(a, stat, 200, 7) - _naive_replicates(b, stat, 200, 8)
+    low, high = np.percentile(reps[np.isfinite(reps)], [2.5, 97.5])
+    assert got["estimate"] == pytest.approx(stat(a) - stat(b))
+    assert (got["low"], got["high"]) == pytest.approx((low, high))
+    assert got["a"] == pytest.approx(stat(a)) and got["b"] == pytest.approx(stat(b))
+
+
+def test_unpaired_difference_undefined_and_bad_measure() -> None:
+    a = _samples(40, 8, seed=1)
+    one_class = [{**s, "answer": "yes"} for s in a]
+    assert unpaired_difference(a, one_class)["estimate"] is None
+    with pytest.raises(ValueError, match="unknown measure"):
+        unpaired_difference(a, a, "brier")

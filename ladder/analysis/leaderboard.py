@@ -26,7 +26,12 @@ from ladder.analysis.baselines import ASSOC, TRUTH, baseline_commands
 from ladder.analysis.discrimination import discrimination_test
 from ladder.analysis.leaderboard_render import render_csv, render_headline, render_markdown
 from ladder.analysis.markdown import sort_key
-from ladder.analysis.measures import gap_closed_interval, measures, paired_auroc_difference
+from ladder.analysis.measures import (
+    gap_closed_interval,
+    measures,
+    paired_auroc_difference,
+    unpaired_difference,
+)
 from ladder.analysis.ranking import Entry, Leaderboard, compare_runs, labels
 from ladder.analysis.runfiles import Run, load_run
 from ladder.analysis.slicing import groups, summaries
@@ -41,6 +46,7 @@ __all__ = [
     "Leaderboard",
     "LeaderboardError",
     "build_leaderboard",
+    "contamination_checks",
     "leaderboard_headline",
     "load_runs",
     "suite_columns",
@@ -265,11 +271,14 @@ def write_leaderboard(
 # -- several suites side by side ------------------------------------------------------------------
 
 
-def _suite_name(run: Run) -> str:
-    """A suite's name: the tasks its items record, else its item file's folder."""
-    tasks = ((run.results or {}).get("items") or {}).get("tasks") or []
+def _suite_name(run: Run, with_seed: bool = False) -> str:
+    """A suite's name: the tasks its items record (and their seeds, when asked), else its
+    item file's folder."""
+    items = (run.results or {}).get("items") or {}
+    tasks, seeds = items.get("tasks") or [], items.get("seeds") or []
     if tasks:
-        return "+".join(map(str, tasks))
+        name = "+".join(map(str, tasks))
+        return f"{name} seed {'+'.join(map(str, seeds))}" if with_seed and seeds else name
     return run.path.parent.parent.name if run.path.parent.name == "runs" else run.path.name
 
 
@@ -279,20 +288,65 @@ def _suites(runs: Sequence[Run]) -> dict[str, list[Run]]:
     for r in runs:
         by_hash.setdefault(r.items_sha256 or f"unknown:{r.path}", []).append(r)
     names = [_suite_name(group[0]) for group in by_hash.values()]
+    # the same task at two seeds (a control's training seed and a fresh one) is told apart
+    # by its seed first, by its hash only if that is not enough
+    names = [
+        _suite_name(group[0], with_seed=names.count(name) > 1)
+        for name, group in zip(names, by_hash.values(), strict=True)
+    ]
     out: dict[str, list[Run]] = {}
     for name, (sha, group) in zip(names, by_hash.items(), strict=True):
         out[name if names.count(name) == 1 else f"{name} ({sha[:8]})"] = group
     return out
 
 
+def _fmt(d: Mapping[str, Any]) -> str:
+    if d.get("estimate") is None:
+        return "n/a"
+    if d.get("low") is None:
+        return f"{d['estimate']:.3f}"
+    return f"{d['estimate']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
+
+
+def contamination_checks(suites: Mapping[str, Sequence[Run]]) -> list[str]:
+    """For each model scored both on items it was trained on (its run records
+    ``contamination``) and on other items, one markdown bullet: AUROC and accuracy on each,
+    and the trained-minus-fresh differences with independent cluster-bootstrap intervals
+    (:func:`ladder.analysis.measures.unpaired_difference`). This is the fresh-items guard
+    at work: a gap whose interval excludes 0 is what memorised items look like."""
+    seen: dict[str, tuple[str, Run]] = {}
+    fresh: dict[str, list[tuple[str, Run]]] = {}
+    for suite, group in suites.items():
+        for r in group:
+            if (r.results or {}).get("contamination"):
+                seen.setdefault(r.name, (suite, r))
+            else:
+                fresh.setdefault(r.name, []).append((suite, r))
+    lines: list[str] = []
+    for name, (seen_suite, seen_run) in sorted(seen.items()):
+        for fresh_suite, fresh_run in fresh.get(name, []):
+            acc = unpaired_difference(seen_run.samples, fresh_run.samples, "accuracy")
+            auc = unpaired_difference(seen_run.samples, fresh_run.samples, "auroc")
+            m_seen, m_fresh = measures(seen_run.samples), measures(fresh_run.samples)
+            lines.append(
+                f"- **{name}** on the items it was trained on ({seen_suite}): AUROC "
+                f"{_fmt(m_seen['auroc'])}, accuracy {_fmt(m_seen['accuracy'])}; on fresh items "
+                f"({fresh_suite}): AUROC {_fmt(m_fresh['auroc'])}, accuracy "
+                f"{_fmt(m_fresh['accuracy'])}. Trained minus fresh: AUROC {_fmt(auc)}, "
+                f"accuracy {_fmt(acc)}."
+            )
+    return lines
+
+
 def _suite_cell(run: Run) -> tuple[str, dict[str, Any]]:
     m = measures(run.samples)
     a, acc = m["auroc"], m["accuracy"]
+    mark = " **[trained on these items]**" if (run.results or {}).get("contamination") else ""
     if a["estimate"] is None:
-        return f"AUROC n/a · acc {acc['estimate']:.3f} (n = {m['n']})", m
+        return f"AUROC n/a · acc {acc['estimate']:.3f} (n = {m['n']}){mark}", m
     return (
         f"AUROC {a['estimate']:.3f} [{a['low']:.3f}, {a['high']:.3f}] · acc "
-        f"{acc['estimate']:.3f} (n = {m['n']})",
+        f"{acc['estimate']:.3f} (n = {m['n']}){mark}",
         m,
     )
 
@@ -332,6 +386,18 @@ def suite_columns(run_dirs: Sequence[str | Path]) -> tuple[str, str, list[str]]:
         "|:--|" + "|".join(":--" for _ in suites) + "|",
         *[f"| {m} | " + " | ".join(cells.get((m, s), "—") for s in suites) + " |" for m in models],
     ]
+    checks = contamination_checks(suites)
+    if checks:
+        lines += [
+            "",
+            "## Trained items against fresh items",
+            "",
+            "Models scored both on items they were trained on and on fresh items of other "
+            "suites. Each side's interval resamples its own item families; the difference's "
+            "interval combines two independent resamplings (95%).",
+            "",
+            *checks,
+        ]
     for suite, group in suites.items():
         if len(group) < 2:
             continue

@@ -51,6 +51,7 @@ __all__ = [
     "measures",
     "paired_auroc_difference",
     "slice_measures",
+    "unpaired_difference",
 ]
 
 #: Bootstrap replicates by default.
@@ -404,6 +405,64 @@ def paired_auroc_difference(
     reps = reps - _weighted_auroc(score_b, labels, codes, counts)
     low, high = _interval(reps, level)
     return {"estimate": va - vb, "low": low, "high": high, "n": len(rows)}
+
+
+def _measure_replicates(
+    samples: Sequence[Record], measure: str, cluster_key: str | None, n_boot: int, seed: int
+) -> tuple[float | None, np.ndarray]:
+    """A measure's estimate and its cluster-bootstrap replicates (``auroc`` or
+    ``accuracy``)."""
+    codes, k = cluster_codes(samples, cluster_key)
+    counts = _draw_counts(k, n_boot, seed)
+    if measure == "accuracy":
+        correct = np.array([s["prediction"] == s[ANSWER] for s in samples], float)
+        right = counts @ _per_cluster(correct, codes, k)
+        n = counts @ _per_cluster(np.ones(len(samples)), codes, k)
+        return float(correct.mean()), _ratio(right, n)
+    if measure != "auroc":
+        raise ValueError(f"unknown measure {measure!r}; allowed: 'auroc', 'accuracy'")
+    keep = np.array([s.get("p_yes") is not None for s in samples], bool)
+    scored = [s for s, k_ in zip(samples, keep, strict=True) if k_]
+    labels = np.array([s[ANSWER] == YES for s in scored], bool)
+    scores = np.array([float(s["p_yes"]) for s in scored], float)
+    value = auroc(scores, labels)
+    if value is None:
+        return None, np.empty(0)
+    return value, _weighted_auroc(scores, labels, codes[keep], counts)
+
+
+def unpaired_difference(
+    a: Sequence[Record],
+    b: Sequence[Record],
+    measure: str = "auroc",
+    cluster_key: str | None = FAMILY_ID,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> dict[str, Any]:
+    """``measure`` (``"auroc"`` against the truth, or ``"accuracy"``) on samples ``a`` minus
+    the same on ``b``, where ``a`` and ``b`` are *different* items (say, the items a
+    model was trained on and fresh ones). Each side is resampled by its own clusters,
+    independently; the interval is the percentile interval of the replicate differences.
+    Keys: ``estimate``, ``low``, ``high``, ``a``, ``b`` (each side's estimate);
+    ``estimate`` None when a side has one answer class only.
+
+    >>> a = [{"answer": "yes" if i % 2 else "no", "prediction": "yes" if i % 2 else "no",
+    ...       "p_yes": float(i % 2)} for i in range(40)]
+    >>> b = [{**s, "p_yes": 0.5, "prediction": "yes"} for s in a]
+    >>> d = unpaired_difference(a, b)
+    >>> d["estimate"], d["low"] > 0
+    (0.5, True)
+    >>> unpaired_difference(a, b, "accuracy")["estimate"]
+    0.5
+    """
+    va, reps_a = _measure_replicates(a, measure, cluster_key, n_boot, seed)
+    vb, reps_b = _measure_replicates(b, measure, cluster_key, n_boot, seed + 1)
+    if va is None or vb is None:
+        return {"estimate": None, "low": None, "high": None, "a": va, "b": vb}
+    with np.errstate(invalid="ignore"):
+        low, high = _interval(reps_a - reps_b, level)
+    return {"estimate": va - vb, "low": low, "high": high, "a": va, "b": vb}
 
 
 def gap_closed_interval(
