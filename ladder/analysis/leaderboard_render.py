@@ -37,7 +37,7 @@ def _lead_sentence(first: Entry, second: Entry) -> str:
     )
     clear = "clear" if first.lead_significant else "not clear (its interval includes 0)"
     return (
-        f"**{first.label}** ranks first with AUROC {_auroc_text(first)} against "
+        f"**{first.label.replace('**', '')}** ranks first with AUROC {_auroc_text(first)} against "
         f"{second.label}'s {_auroc_text(second)}{diff}: the lead is {clear}. Accuracy "
         f"{num(first.overall['accuracy'])} vs {num(second.overall['accuracy'])}; "
         f"McNemar on correctness: {test_text(compare_runs(first.run, second.run, True))}."

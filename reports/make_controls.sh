@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Regenerate the committed positive controls (issue 12): three SmolLM2-135M-Instruct models
+# fine-tuned on labels we choose, scored beside the base model and the baselines on the items
+# they were trained on, on fresh seeds of the same specs, and on the committed core subset.
+#   control-contamination  truth labels of control-small seed 11 (200 items), scored on
+#                          those very items and on seed 12: the fresh-items guard at work
+#   control-association    association labels of control-association seed 1 (400 items):
+#                          should track the association answer on fresh seed 2
+#   control-truth          truth labels of the rung 1-2 items of control-association seed 1
+#                          (268 items): in distribution on seed 2 rungs 1-2, out of it on
+#                          seed 2 rung 3 and on core600
+# Training is resumable (rerun the script after an interruption). The trained model folders
+# (reports/controls/models/, 540 MB each) are not committed; their provenance files are.
+# Usage: bash reports/make_controls.sh   (after reports/make.sh, whose core600 items it uses)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=reports/controls
+ITEMS=$OUT/items
+MODELS=$OUT/models
+mkdir -p "$ITEMS" "$MODELS" "$OUT/provenance"
+gen() {  # spec seed n file
+  [ -f "$ITEMS/$4" ] || ladder generate --spec "$1" --seed "$2" --n "$3" --out "$ITEMS/$4" --quiet
+}
+gen tasks/control_small.yaml 11 200 control-small-seed11.jsonl
+gen tasks/control_small.yaml 12 200 control-small-seed12.jsonl
+gen tasks/control_association.yaml 1 400 control-association-seed1.jsonl
+gen tasks/control_association.yaml 2 400 control-association-seed2.jsonl
+[ -f "$ITEMS/control-association-seed1-rungs12.jsonl" ] || python3 -c "
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1])]
+keep = ''.join(json.dumps(r, separators=(',', ':')) + '\n' for r in rows if r['rung'] in (1, 2))
+open(sys.argv[2], 'w').write(keep)
+" "$ITEMS/control-association-seed1.jsonl" "$ITEMS/control-association-seed1-rungs12.jsonl"
+
+train() {  # name items labels extra-args...
+  local name=$1 items=$2 labels=$3
+  shift 3
+  ladder finetune --model smollm2-135m-instruct --items "$ITEMS/$items" --labels "$labels" \
+    --out "$MODELS/$name" "$@"
+  cp "$MODELS/$name/ladder_provenance.json" "$OUT/provenance/$name.json"
+}
+# Full fine-tuning at 3e-5 (1e-4 collapsed to p_yes = 0.5 within two epochs); 30 min each
+# on the 2-core CPU.
+train control-contamination control-small-seed11.jsonl truth \
+  --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
+train control-association control-association-seed1.jsonl association \
+  --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
+train control-truth control-association-seed1-rungs12.jsonl truth \
+  --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
+
+score() {  # suite-dir items-file model (a name, or a model folder named after the model)
+  local dir
+  dir="$1/runs/$(basename "$3")"
+  if [ -f "$dir/results.json" ]; then
+    ladder run --resume "$dir" --quiet
+  else
+    ladder run --model "$3" --items "$2" --run-dir "$dir" --quiet
+  fi
+  if [ ! -L "$dir/items.jsonl" ] && cmp -s "$2" "$dir/items.jsonl"; then
+    ln -sfn "$(realpath --relative-to="$dir" "$2")" "$dir/items.jsonl"
+  fi
+}
+CONTROLS=("$MODELS/control-contamination" "$MODELS/control-association" "$MODELS/control-truth")
+BASE=(truth-oracle association-oracle always-yes random smollm2-135m-instruct)
+for suite in control-small-seed11 control-small-seed12 control-association-seed2; do
+  for model in "${BASE[@]}" "${CONTROLS[@]}"; do
+    score "$OUT/$suite" "$ITEMS/$suite.jsonl" "$model"
+  done
+  for dir in "$OUT/$suite"/runs/*/; do ladder report "$dir"; done
+  ladder leaderboard "$OUT/$suite"/runs/*/ --out "$OUT/$suite/leaderboard.md"
+done
+# The controls on the committed core subset, beside the base models in the main leaderboard.
+for model in "${CONTROLS[@]}"; do
+  score reports/core600 reports/core600/items.jsonl "$model"
+  ladder report "reports/core600/runs/$(basename "$model")"
+done
+ladder leaderboard reports/core600/runs/*/ --out reports/leaderboard.md
+python3 -m ladder.analysis.readme README.md reports/leaderboard.md reports/core600/runs/*/
+ladder leaderboard --suites "$OUT"/control-*/runs/*/ reports/core600/runs/*/ \
+  --out "$OUT/leaderboard.md"
