@@ -26,7 +26,7 @@ for model in "${MODELS[@]}"; do
   fi
 done
 # The Granger probes of the default model sit in its run directory, so its report has them.
-# The quick grid is 3.0M tokens (hours on a CPU: `ladder granger --grid quick --dry-run`
+# The quick grid is 2.46M tokens (1.4 h on a quiet 2-core CPU: `ladder granger --grid quick --dry-run`
 # measures it), so it runs only when asked: GRANGER=1 bash reports/make.sh.
 if [ "${GRANGER:-0}" = 1 ]; then
   ladder granger --grid quick --out "$OUT/runs/smollm2-135m-instruct" --resume
