@@ -29,7 +29,12 @@ done
 # The quick grid is 2.46M tokens (1.4 h on a quiet 2-core CPU: `ladder granger --grid quick --dry-run`
 # measures it), so it runs only when asked: GRANGER=1 bash reports/make.sh.
 if [ "${GRANGER:-0}" = 1 ]; then
-  ladder granger --grid quick --out "$OUT/runs/smollm2-135m-instruct" --resume
+  dir="$OUT/runs/smollm2-135m-instruct"
+  if [ -f "$dir/granger.json" ]; then
+    ladder granger --out "$dir" --resume
+  else
+    ladder granger --grid quick --out "$dir"
+  fi
 fi
 for dir in "$OUT"/runs/*/; do
   ladder report "$dir"

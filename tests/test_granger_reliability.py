@@ -194,3 +194,27 @@ def test_package_exports_are_the_submodules_objects(package: str) -> None:
     missing = [name for name in module.__all__ if name not in vars(module)]
     assert missing == []
     assert module.__all__ == sorted(set(module.__all__))
+
+
+def test_a_ladder_run_directory_takes_its_first_granger_run(tmp_path, capsys) -> None:
+    """`ladder granger --out RUN_DIR` on a `ladder run` directory (results.json, no
+    granger.json) adds the probes beside the run's files and changes none of them; a second
+    fresh start there is refused (resume it instead), and any other non-empty folder still
+    is."""
+    run = tmp_path / "run"
+    run.mkdir()
+    files = {"results.json": '{"status": "complete"}', "samples.jsonl": "{}\n", "report.md": "r"}
+    for name, text in files.items():
+        (run / name).write_text(text)
+    grid = _grid_file(tmp_path)
+    _oracle_run(capsys, run, grid, "--limit", "2")
+    assert (run / "granger.json").is_file() and len(read_records(run / "series.jsonl")) == 2
+    assert {n: (run / n).read_text() for n in files} == files
+    code, err = _cli(capsys, "--model", "linear-oracle", "--grid", str(grid), "--out", str(run))
+    assert code == 2 and "exists and is not empty" in err
+    _oracle_run(capsys, run, grid, "--resume")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("x")
+    code, err = _cli(capsys, "--model", "linear-oracle", "--grid", str(grid), "--out", str(other))
+    assert code == 2 and "exists and is not empty" in err and (other / "notes.txt").exists()

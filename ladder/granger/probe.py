@@ -498,8 +498,18 @@ def open_run(out_dir: str | Path, resume: bool = False) -> RunDir:
             error=GrangerRunError,
             allow_nan=False,
         )
+    out = Path(out_dir)
+    # a `ladder run` directory without Granger probes yet takes them beside its results, so
+    # its report gets a Granger section
+    host = (out / "results.json").is_file() and not (out / HEADER_FILE).exists()
     return RunDir.create(
-        out_dir, HEADER_FILE, LOG_FILE, option="--out", error=GrangerRunError, allow_nan=False
+        out,
+        HEADER_FILE,
+        LOG_FILE,
+        option="--out",
+        error=GrangerRunError,
+        allow_nan=False,
+        host=host,
     )
 
 

@@ -239,9 +239,14 @@ class RunDir:
         log_name: str,
         *,
         option: str = "--run-dir",
+        host: bool = False,
         **kwargs: Any,
     ) -> RunDir:
         """Make (or take, if empty) the directory ``path`` for a new run, and lock it.
+
+        With ``host``, a directory that already holds other files is taken as it is (the
+        caller has checked it is one it may add its files to, e.g. a ``ladder run``
+        directory receiving Granger probes); nothing there is removed on failure.
 
         Raises ``error`` when ``path`` is a file, cannot be created, is not empty (the
         message points to ``--resume``) or is locked by another process.
@@ -255,7 +260,7 @@ class RunDir:
             raise rd.error(f"{option} {rd.path}: cannot create ({exc.strerror or exc})") from None
         rd._created = not existed
         rd._lock(option)
-        if any(p.name != LOCK_NAME for p in rd.path.iterdir()):
+        if not host and any(p.name != LOCK_NAME for p in rd.path.iterdir()):
             rd.close()
             raise rd.error(
                 f"{option} {rd.path}: exists and is not empty; continue it with --resume "
