@@ -39,7 +39,7 @@ train() {  # name items labels extra-args...
     --out "$MODELS/$name" "$@"
   cp "$MODELS/$name/ladder_provenance.json" "$OUT/provenance/$name.json"
 }
-# Full fine-tuning at 3e-5 (1e-4 collapsed to p_yes = 0.5 within two epochs); 30 min each
+# Full fine-tuning at 3e-5 (1e-4 collapsed to p_yes = 0.5 within two epochs); 17-39 min each
 # on the 2-core CPU.
 train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
