@@ -4,8 +4,11 @@
 # they were trained on, on fresh seeds of the same specs, and on the committed core subset.
 #   control-contamination  truth labels of control-small seed 11 (200 items), scored on
 #                          those very items and on seed 12: the fresh-items guard at work
-#   control-association    association labels of control-association seed 1 (400 items):
-#                          should track the association answer on fresh seed 2
+#   control-association    association labels of control-contrasts seed 1 (400 items, the
+#                          observational contrast printed): should track the association
+#                          answer on fresh seed 2 (a first attempt on control-association
+#                          seed 1, where that answer is a sum over Z, did not learn; its
+#                          provenance is provenance/control-association-attempt1.json)
 #   control-truth          truth labels of the rung 1-2 items of control-association seed 1
 #                          (268 items): in distribution on seed 2 rungs 1-2, out of it on
 #                          seed 2 rung 3 and on core600
@@ -25,6 +28,8 @@ gen tasks/control_small.yaml 11 200 control-small-seed11.jsonl
 gen tasks/control_small.yaml 12 200 control-small-seed12.jsonl
 gen tasks/control_association.yaml 1 400 control-association-seed1.jsonl
 gen tasks/control_association.yaml 2 400 control-association-seed2.jsonl
+gen tasks/control_contrasts.yaml 1 400 control-contrasts-seed1.jsonl
+gen tasks/control_contrasts.yaml 2 400 control-contrasts-seed2.jsonl
 [ -f "$ITEMS/control-association-seed1-rungs12.jsonl" ] || python3 -c "
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
@@ -43,8 +48,8 @@ train() {  # name items labels extra-args...
 # on the 2-core CPU.
 train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
-train control-association control-association-seed1.jsonl association \
-  --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
+train control-association control-contrasts-seed1.jsonl association \
+  --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
 train control-truth control-association-seed1-rungs12.jsonl truth \
   --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
 
@@ -62,7 +67,8 @@ score() {  # suite-dir items-file model (a name, or a model folder named after t
 }
 CONTROLS=("$MODELS/control-contamination" "$MODELS/control-association" "$MODELS/control-truth")
 BASE=(truth-oracle association-oracle always-yes random smollm2-135m-instruct)
-for suite in control-small-seed11 control-small-seed12 control-association-seed2; do
+for suite in control-small-seed11 control-small-seed12 control-association-seed2 \
+  control-contrasts-seed2; do
   for model in "${BASE[@]}" "${CONTROLS[@]}"; do
     score "$OUT/$suite" "$ITEMS/$suite.jsonl" "$model"
   done

@@ -173,3 +173,32 @@ def test_logit_p_yes_outcome_and_polarity_lookup() -> None:
     assert polarity(rows[0]) == 1
     with pytest.raises(ValueError, match="outcome"):
         association_following(rows, outcome="logit")
+
+
+def test_twin_blind_answers_are_not_estimable_not_a_zero_width_interval() -> None:
+    """A model that gives both twins the same answer: the clustered scores of all families
+    point along the intercept, so the CR1 variance of the weight is exactly 0 while the fit
+    is not exact. The sandwich is computed by hand here; the verdict must say "not
+    estimable", not report [0, 0]."""
+    rows = []
+    for f in range(40):
+        discordant = f % 3 == 0
+        for pol, truth in ((1, "yes"), (-1, "no")):
+            assoc = {"yes": "no", "no": "yes"}[truth] if discordant else truth
+            rows.append(_row(truth, assoc, "yes" if f % 2 else "no", str(f), polarity=pol))
+    # Polarity is collinear with the truth here, so the design is [1, truth, association].
+    x = np.array([[1.0, r["answer"] == "yes", r["association_answer"] == "yes"] for r in rows])
+    y = np.array([r["prediction"] == "yes" for r in rows], dtype=float)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    resid = y - x @ beta
+    bread = np.linalg.inv(x.T @ x)
+    scores = np.array([x[2 * f : 2 * f + 2].T @ resid[2 * f : 2 * f + 2] for f in range(40)])
+    n, k, g = len(rows), x.shape[1], 40
+    cr1 = g / (g - 1) * (n - 1) / (n - k) * bread @ (scores.T @ scores) @ bread
+    assert float(resid @ resid) > 1.0 and abs(cr1[2, 2]) < 1e-14 and cr1[0, 0] > 1e-3
+    r = association_following(rows)
+    assert r["verdict"].startswith("not estimable: the clustered standard error is zero")
+    assert r["weight"] is None and r["low"] is None
+    # The association oracle also has a zero error, but fits exactly: [1, 1] is exact there.
+    exact = association_following([r | {"prediction": r["association_answer"]} for r in rows])
+    assert (exact["weight"], exact["verdict"]) == (pytest.approx(1.0), FOLLOWS)

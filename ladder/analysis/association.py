@@ -141,6 +141,22 @@ def _verdict(low: float, high: float) -> str:
     return "no evidence of following association"
 
 
+#: Why a weight is not estimable when every family's clustered score sums to zero.
+CANCELLED = (
+    "the clustered standard error is zero although the answers do not fit exactly (each "
+    "family's residuals cancel, as when a model gives both twins of a question the same answer)"
+)
+
+
+def _cancelled(fit: Any, j: int) -> bool:
+    """A zero clustered standard error with a non-zero residual: the CR1 cluster scores all
+    cancel (twin questions with opposite truth and association answers, answered alike), so
+    the interval ``[w, w]`` would claim a certainty the data do not have. A perfect fit (the
+    association oracle) also has a zero error, and there ``[w, w]`` is exact."""
+    se = float(fit.bse[j])
+    return (not math.isfinite(se) or se < 1e-7) and float(fit.ssr) > 1e-9
+
+
 def _fit(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> Any:
     import statsmodels.api as sm
 
@@ -189,6 +205,8 @@ def association_following(
         return {**out, **none, "verdict": f"not estimable: {reason}"}
     fit = _fit(np.asarray(y), x[:, kept], codes)
     j = kept.index(names.index("association"))
+    if _cancelled(fit, j):
+        return {**out, **none, "verdict": f"not estimable: {CANCELLED}"}
     low, high = (float(v) for v in fit.conf_int(alpha=1.0 - level)[j])
     out |= {"weight": float(fit.params[j]), "low": low, "high": high}
     out |= {"p_value": float(fit.pvalues[j]), "truth_weight": float(fit.params[1])}

@@ -42,6 +42,7 @@ from ladder.generation.verbalize import (
     StatedProbability,
     draw_sample,
     render_prompt,
+    stated_contrasts,
     stated_probabilities,
 )
 
@@ -509,7 +510,44 @@ def _ask_all(
             questions.append(q)
     if not _enough(fam.kinds, questions):
         return None
-    return dataclasses.replace(fam, questions=questions)
+    fam = dataclasses.replace(fam, questions=questions)
+    if spec.families is not None and spec.families.contrasts and fam.stated is not None:
+        return _with_contrasts(fam)
+    return fam
+
+
+def _contrast_pairs(questions: Sequence[_Question]) -> list[tuple[str, str]]:
+    """The (treatment, outcome) pairs of the difference questions asked without evidence
+    other than the treatment: those whose rung-1 counterpart is the plain contrast."""
+    pairs: list[tuple[str, str]] = []
+    for q in questions:
+        query = q.draws[0][0]
+        if get_query_type(query.type).rule != "difference" or not query.treatment:
+            continue
+        if not query.outcome or set(query.given) - {query.treatment}:
+            continue
+        if (query.treatment, query.outcome) not in pairs:
+            pairs.append((query.treatment, query.outcome))
+    return pairs
+
+
+def _with_contrasts(fam: _Family) -> _Family | None:
+    """The family with its pairs' observational contrasts added to the stated numbers (see
+    :func:`stated_contrasts`), or None to draw again. A probability question whose answer
+    is now printed would give itself away: it is dropped."""
+    assert fam.stated is not None
+    added = stated_contrasts(fam.scm, _contrast_pairs(fam.questions), fam.stated)
+    if added is None:
+        return None
+    stated = [*fam.stated, *added]
+    questions = [
+        q
+        for q in fam.questions
+        if not _states_answer(get_query_type(q.draws[0][0].type), q.draws[0][1], stated)
+    ]
+    if not _enough(fam.kinds, questions):
+        return None
+    return dataclasses.replace(fam, stated=stated, questions=questions)
 
 
 def _draw_family(

@@ -24,6 +24,7 @@ SCM per family, asked every query type of its cell that is defined on the drawn 
       verbalizations: one      # or all: the same SCM and numbers in every verbalization
       discordant: {ate: 0.4}   # target share of discordant items per query type (or none)
       candidates: 24           # SCMs drawn per family to choose the one that serves them
+      contrasts: false         # also state P(Y=1 | X=1) and P(Y=1 | X=0) for each X → Y asked
 
 Every (family, query) pair must be defined (:func:`ladder.engine.query_types.supports`); any
 unknown field, family, query type, verbalization or evidence mode is a
@@ -87,7 +88,7 @@ _TOP_FIELDS = {
     "families",
 }
 #: The fields of a spec's ``families`` block.
-FAMILY_FIELDS = ("questions", "twins", "verbalizations", "discordant", "candidates")
+FAMILY_FIELDS = ("questions", "twins", "verbalizations", "discordant", "candidates", "contrasts")
 #: The ``families.discordant`` key of correlation-vs-ate pairs: a family whose correlation and
 #: ate questions on the same X → Y have opposite answers (a Simpson-style reversal).
 PAIR_KEY = "correlation_vs_ate"
@@ -139,6 +140,10 @@ class Families:
     correlation-vs-ate pairs, :data:`PAIR_KEY`); ``required`` when the spec sets it (an
     unreachable target is then an error), else the defaults are a best effort.
     ``candidates``: the most SCMs drawn per family to pick the one that serves the targets.
+    ``contrasts``: ``probabilities`` mode also states the observational ``P(Y=1 | X=1)``
+    and ``P(Y=1 | X=0)`` of each treatment–outcome pair the family's difference questions
+    ask, so that the rung-1 answer is a comparison of two printed numbers (the association
+    control of ``tasks/control_association.yaml`` is trained on that).
     """
 
     questions: tuple[str, ...] | None = None
@@ -147,6 +152,7 @@ class Families:
     discordant: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_DISCORDANT))
     required: bool = False
     candidates: int = DEFAULT_CANDIDATES
+    contrasts: bool = False
 
 
 @dataclass(frozen=True)
@@ -443,7 +449,12 @@ def _families(source: str, value: Any, asked: set[str]) -> Families:
     candidates = _number(
         source, "families.candidates", value.get("candidates", DEFAULT_CANDIDATES), int, 1, 1000
     )
-    return Families(questions, twins, verbalizations == "all", dict(targets), required, candidates)
+    contrasts = value.get("contrasts", False)
+    if not isinstance(contrasts, bool):
+        raise _fail(source, "families.contrasts", f"{contrasts!r} must be true or false")
+    return Families(
+        questions, twins, verbalizations == "all", dict(targets), required, candidates, contrasts
+    )
 
 
 def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:

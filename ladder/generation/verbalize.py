@@ -43,6 +43,7 @@ __all__ = [
     "question",
     "render_prompt",
     "sample_table",
+    "stated_contrasts",
     "stated_probabilities",
 ]
 
@@ -150,6 +151,41 @@ def stated_probabilities(scm: SCM, graph: CausalGraph) -> list[StatedProbability
                 except ValueError:
                     continue
             out.append(StatedProbability(node, tuple(cond.items()), value))
+    return out
+
+
+def stated_contrasts(
+    scm: SCM, pairs: Sequence[tuple[str, str]], stated: Sequence[StatedProbability] = ()
+) -> list[StatedProbability] | None:
+    """``P(Y=1 | X=1)`` and ``P(Y=1 | X=0)`` for each ``(X, Y)`` of ``pairs``, those not in
+    ``stated`` already: the observational contrast that a spec's ``families.contrasts``
+    adds to the evidence. None when a pair's contrast cannot be read from the printed
+    numbers (they tie at two decimals or their order differs from the exact one), or a
+    condition has probability 0.
+
+    >>> scm = SCM.from_dict({"variables": [
+    ...     {"name": "X", "parents": [], "cpt": [0.5]},
+    ...     {"name": "Y", "parents": ["X"], "cpt": [0.2, 0.7]}]})
+    >>> [f"{p.target} {p.condition} {p.value:.2f}" for p in stated_contrasts(scm, [("X", "Y")])]
+    ["Y (('X', 1),) 0.70", "Y (('X', 0),) 0.20"]
+    """
+    shown = {(p.target, p.condition) for p in stated}
+    out: list[StatedProbability] = []
+    for treatment, outcome in pairs:
+        values = {}
+        for bit in (1, 0):
+            try:
+                values[bit] = inference.marginal(scm, outcome, {treatment: bit})
+            except ValueError:
+                return None
+        printed = {bit: float(f"{v:.2f}") for bit, v in values.items()}
+        if printed[1] == printed[0] or (printed[1] > printed[0]) != (values[1] > values[0]):
+            return None
+        for bit in (1, 0):
+            condition = ((treatment, bit),)
+            if (outcome, condition) not in shown:
+                shown.add((outcome, condition))
+                out.append(StatedProbability(outcome, condition, values[bit]))
     return out
 
 
