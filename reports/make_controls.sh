@@ -49,7 +49,7 @@ train() {  # name items labels extra-args...
 train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
 train control-association control-contrasts-seed1.jsonl association \
-  --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
+  --full --lr 3e-5 --epochs 5 --batch-size 4 --checkpoint-every 50 --seed 0
 train control-truth control-association-seed1-rungs12.jsonl truth \
   --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
 

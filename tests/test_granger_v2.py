@@ -287,6 +287,11 @@ def test_report_section_v2_table_claims_and_flow_figures(tmp_path) -> None:
     linked = [r["te_m"] for r in rows if r["condition"] == "var" and r["coupling"] == 0.45]
     assert f"{np.mean(linked):.4f} [" in text and "model TE_M [95% CI]" in text
     assert "4 surrogates" in text and "level 0.20" in text
+    # the hidden driver against its TE-matched var link: Welch's difference, as scipy has it
+    hidden = [r["te_m"] for r in rows if r["condition"] == "hidden_driver"]
+    welch = stats.ttest_ind(linked, hidden, equal_var=False).confidence_interval()
+    diff = f"{np.mean(linked) - np.mean(hidden):.4f} [{welch.low:.4f}, {welch.high:.4f}]"
+    assert f"the model's mean TE_M there minus here is {diff}" in text
     assert sorted(p.name for p in ctx.figures) == [
         "r-granger-flow-hidden-driver.png",
         "r-granger-flow-var.png",
@@ -307,3 +312,28 @@ def test_adf_kpss_rule_differences_every_random_walk_at_length_200() -> None:
         for s in range(10)
     ]
     assert decisions == [1] * 10
+
+
+def test_verbal_sentence_auroc_matches_mann_whitney() -> None:
+    from ladder.analysis.sections.granger import _verbal_sentence
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(60):
+        predictive, causal = i % 2 == 0, i % 3 == 0
+        rows.append(
+            {
+                "p_yes_predict": float(rng.normal(0.6 if predictive else 0.4, 0.1)),
+                "truth_predictive": predictive,
+                "p_yes_cause": float(rng.normal(0.5, 0.1)),
+                "truth": causal,
+            }
+        )
+    text = _verbal_sentence(rows)
+    for key, label in (("p_yes_predict", "truth_predictive"), ("p_yes_cause", "truth")):
+        pos = [r[key] for r in rows if r[label]]
+        neg = [r[key] for r in rows if not r[label]]
+        u = stats.mannwhitneyu(pos, neg).statistic / (len(pos) * len(neg))
+        assert f"AUROC against its label {u:.3f} [" in text
+    assert text.count("not distinguishable from chance") == 1  # the cause answers only
+    assert _verbal_sentence([{"p_yes_predict": None, "truth_predictive": True}]) is None

@@ -14,10 +14,12 @@ from typing import Any
 
 from ladder.analysis import granger_plots, plots
 from ladder.analysis.markdown import markdown_table, num
+from ladder.analysis.measures import auroc, cluster_bootstrap
 from ladder.analysis.sections.context import ReportContext
 from ladder.core import stats
 from ladder.core.errors import ReportError
 from ladder.core.io import read_json, read_jsonl
+from ladder.granger.compare import mean_difference
 
 __all__ = [
     "GRANGER_COLUMNS",
@@ -443,6 +445,87 @@ def _v2_sentences(cells: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -
     return out
 
 
+def _interval_text(d: Mapping[str, Any], key: str = "diff") -> str:
+    return f"{num(d[key], 4)} [{num(d['lo'], 4)}, {num(d['hi'], 4)}]"
+
+
+def _matched_sentences(cells: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> list[str]:
+    """Prediction against causation: each cell whose X predicts Y without causing it (the
+    hidden driver), its TE_M verdict, and Welch's difference from each ``var`` cell of the
+    same population TE (within 10%), for the model and for the stand-in."""
+    out = []
+    for c, lab in zip(cells, labels, strict=True):
+        block = c.get("te_m_cell")
+        hidden = c.get("truth_rate") == 0 and c.get("truth_predictive_rate") == 1
+        if not hidden or not isinstance(block, Mapping):
+            continue
+        verdict = c.get("te_m_verdict")
+        text = (
+            f"`{lab}`: X does not cause Y, but its past predicts Y. The model's mean TE_M is "
+            f"{_ci(block, 4)}, {verdict}"
+        )
+        if verdict == "above 0":
+            text += ": it uses a predictive link that is not causal, as a Granger predictor does"
+        pop = _real(c.get("te_pop"))
+        for m, mlab in zip(cells, labels, strict=True):
+            mpop = _real(m.get("te_pop"))
+            if m.get("condition") != "var" or m.get("truth_rate") != 1 or not pop or not mpop:
+                continue
+            diff = mean_difference(m.get("te_m_cell") or {}, dict(block))
+            if abs(mpop - pop) > 0.1 * pop or diff is None:
+                continue
+            text += (
+                f". Against the TE-matched causal link `{mlab}` (TE_pop {num(mpop, 4)} against "
+                f"{num(pop, 4)}), the model's mean TE_M there minus here is "
+                f"{_interval_text(diff)} (Welch, {stats.format_p(diff['p'])})"
+            )
+            oracle = mean_difference(
+                m.get("oracle_te_m_cell") or {}, c.get("oracle_te_m_cell") or {}
+            )
+            if oracle is not None:
+                text += f"; the stand-in's is {_interval_text(oracle)}"
+        out.append(text + ".")
+    return out
+
+
+#: The verbal questions' ``series.jsonl`` keys: (P(yes) key, label key, the question).
+VERBAL_LABELS = (
+    ("p_yes_predict", "truth_predictive", "does X's past help predict Y?"),
+    ("p_yes_cause", "truth", "would changing X change Y?"),
+)
+
+
+def _verbal_sentence(rows: Sequence[Mapping[str, Any]]) -> str | None:
+    """Do the model's words separate the series? AUROC of each question's P(yes) against
+    its own label over the series asked, with an item-bootstrap interval."""
+    parts = []
+    for key, label, question in VERBAL_LABELS:
+        scored = [
+            {"s": float(r[key]), "y": bool(r[label])}
+            for r in rows
+            if _real(r.get(key)) is not None and r.get(label) is not None
+        ]
+        if not scored:
+            continue
+
+        def statistic(group: list[Mapping[str, Any]]) -> float | None:
+            return auroc([g["s"] for g in group], [g["y"] for g in group])
+
+        res = cluster_bootstrap(scored, statistic, cluster_key=None)
+        if res["estimate"] is None or res["low"] is None:
+            continue
+        p_yes = [g["s"] for g in scored]
+        chance = res["low"] <= 0.5 <= res["high"]
+        parts.append(
+            f'"{question}": P(yes) {num(min(p_yes))}–{num(max(p_yes))}, AUROC against its '
+            f"label {num(res['estimate'])} [{num(res['low'])}, {num(res['high'])}] over "
+            f"{len(scored)} series" + (" (not distinguishable from chance)" if chance else "")
+        )
+    if not parts:
+        return None
+    return "In words (95% item-bootstrap intervals): " + "; ".join(parts) + "."
+
+
 def _flow_lines(series: Path, ctx: ReportContext) -> list[str]:
     """One information-flow figure per condition (model and stand-in, one line per cell)."""
     try:
@@ -487,8 +570,16 @@ def _v2_section(
 ) -> list[str]:
     """The granger_version 2 body: the cell table, the supported claims, the flow figures."""
     sentences = _v2_sentences(cells, data)
-    lines = [*_v2_table(cells), "", *[f"- {sentence}" for sentence in sentences]]
+    sentences += _matched_sentences(cells, [_cell_label(c, i) for i, c in enumerate(cells)])
     series = path.parent / GRANGER_SERIES_FILE
+    if series.exists():
+        try:
+            verbal = _verbal_sentence(read_jsonl(series, error=ReportError))
+        except ReportError:
+            verbal = None  # the flow figures say why the file is unreadable
+        if verbal:
+            sentences.append(verbal)
+    lines = [*_v2_table(cells), "", *[f"- {sentence}" for sentence in sentences]]
     if ctx is not None:
         ctx.data["granger"] = {"cells": len(cells), "sentences": sentences, "version": 2}
         if series.exists():
