@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,7 @@ __all__ = [
     "format_p",
     "gap_position",
     "mcnemar_test",
+    "mean_difference",
     "p_cell",
     "roc_auc",
     "roc_curve",
@@ -211,6 +213,39 @@ def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
     mid_rank = np.cumsum(counts) - (counts - 1) / 2.0
     u = float(mid_rank[inverse][y].sum()) - n_pos * (n_pos + 1) / 2.0
     return u / (n_pos * n_neg)
+
+
+def mean_difference(
+    a: Mapping[str, Any], b: Mapping[str, Any], alpha: float = ALPHA
+) -> dict[str, float] | None:
+    """Welch's difference ``a − b`` of two cells' means, from their
+    ``ladder.granger.compare.mean_interval`` blocks (``mean``, ``se``, ``n``): the
+    estimate, its t interval on the Welch–Satterthwaite degrees of freedom and the
+    two-sided p (what ``scipy.stats.ttest_ind(..., equal_var=False)`` gives on the raw
+    values). ``None`` when
+    either block is missing or both standard errors are 0.
+
+    Example (the blocks of ``ladder.granger.compare.mean_interval`` over [0.3, 0.4, 0.5,
+    0.6] and [0.1, 0.2, 0.2, 0.3]):
+        >>> a = {"mean": 0.45, "se": 0.0645497, "n": 4}
+        >>> b = {"mean": 0.2, "se": 0.0408248, "n": 4}
+        >>> d = mean_difference(a, b)
+        >>> round(d["diff"], 3), round(d["lo"], 3), round(d["hi"], 3), round(d["p"], 4)
+        (0.25, 0.054, 0.446, 0.0217)
+    """
+    from scipy import stats as scipy_stats
+
+    if not a or not b:
+        return None
+    va, vb = float(a["se"]) ** 2, float(b["se"]) ** 2
+    if va + vb <= 0:
+        return None
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (a["n"] - 1) + vb**2 / (b["n"] - 1))
+    diff = float(a["mean"]) - float(b["mean"])
+    q = float(scipy_stats.t.ppf(1 - alpha / 2, df))
+    p = float(2 * scipy_stats.t.sf(abs(diff) / se, df))
+    return {"diff": diff, "se": se, "df": df, "lo": diff - q * se, "hi": diff + q * se, "p": p}
 
 
 def format_p(p: float) -> str:

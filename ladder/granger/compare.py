@@ -53,7 +53,6 @@ __all__ = [
     "cell_inference",
     "cohen_kappa",
     "compare_cells",
-    "mean_difference",
     "mean_interval",
     "rate",
     "rate_interval",
@@ -200,34 +199,6 @@ def mean_interval(values: Iterable[Any], alpha: float = stats.ALPHA) -> dict[str
         "p": p,
         "mde": (q + float(scipy_stats.t.ppf(0.8, n - 1))) * se,
     }
-
-
-def mean_difference(
-    a: dict[str, Any], b: dict[str, Any], alpha: float = stats.ALPHA
-) -> dict[str, Any] | None:
-    """Welch's difference ``a − b`` of two cells' means, from their :func:`mean_interval`
-    blocks (``mean``, ``se``, ``n``): the estimate, its t interval on the
-    Welch–Satterthwaite degrees of freedom and the two-sided p (what
-    ``scipy.stats.ttest_ind(..., equal_var=False)`` gives on the raw values). ``None`` when
-    either block is missing or both standard errors are 0.
-
-    Example:
-        >>> a, b = mean_interval([0.3, 0.4, 0.5, 0.6]), mean_interval([0.1, 0.2, 0.2, 0.3])
-        >>> d = mean_difference(a, b)
-        >>> round(d["diff"], 3), round(d["lo"], 3), round(d["hi"], 3), round(d["p"], 4)
-        (0.25, 0.054, 0.446, 0.0217)
-    """
-    if not a or not b:
-        return None
-    va, vb = float(a["se"]) ** 2, float(b["se"]) ** 2
-    if va + vb <= 0:
-        return None
-    se = math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (a["n"] - 1) + vb**2 / (b["n"] - 1))
-    diff = float(a["mean"]) - float(b["mean"])
-    q = float(scipy_stats.t.ppf(1 - alpha / 2, df))
-    p = float(2 * scipy_stats.t.sf(abs(diff) / se, df))
-    return {"diff": diff, "se": se, "df": df, "lo": diff - q * se, "hi": diff + q * se, "p": p}
 
 
 def rate_interval(values: Iterable[Any], alpha: float = stats.ALPHA) -> dict[str, Any] | None:

@@ -19,7 +19,6 @@ from ladder.analysis.sections.context import ReportContext
 from ladder.core import stats
 from ladder.core.errors import ReportError
 from ladder.core.io import read_json, read_jsonl
-from ladder.granger.compare import mean_difference
 
 __all__ = [
     "GRANGER_COLUMNS",
@@ -471,7 +470,7 @@ def _matched_sentences(cells: Sequence[Mapping[str, Any]], labels: Sequence[str]
             mpop = _real(m.get("te_pop"))
             if m.get("condition") != "var" or m.get("truth_rate") != 1 or not pop or not mpop:
                 continue
-            diff = mean_difference(m.get("te_m_cell") or {}, dict(block))
+            diff = stats.mean_difference(m.get("te_m_cell") or {}, dict(block))
             if abs(mpop - pop) > 0.1 * pop or diff is None:
                 continue
             text += (
@@ -479,7 +478,7 @@ def _matched_sentences(cells: Sequence[Mapping[str, Any]], labels: Sequence[str]
                 f"{num(pop, 4)}), the model's mean TE_M there minus here is "
                 f"{_interval_text(diff)} (Welch, {stats.format_p(diff['p'])})"
             )
-            oracle = mean_difference(
+            oracle = stats.mean_difference(
                 m.get("oracle_te_m_cell") or {}, c.get("oracle_te_m_cell") or {}
             )
             if oracle is not None:
