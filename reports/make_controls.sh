@@ -30,26 +30,40 @@ gen tasks/control_association.yaml 1 400 control-association-seed1.jsonl
 gen tasks/control_association.yaml 2 400 control-association-seed2.jsonl
 gen tasks/control_contrasts.yaml 1 400 control-contrasts-seed1.jsonl
 gen tasks/control_contrasts.yaml 2 400 control-contrasts-seed2.jsonl
-[ -f "$ITEMS/control-association-seed1-rungs12.jsonl" ] || python3 -c "
+subset() {  # source-file target-file python-condition-on-r
+  [ -f "$ITEMS/$2" ] || python3 -c "
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-keep = ''.join(json.dumps(r, separators=(',', ':')) + '\n' for r in rows if r['rung'] in (1, 2))
+keep = ''.join(json.dumps(r, separators=(',', ':')) + '\n' for r in rows if $3)
 open(sys.argv[2], 'w').write(keep)
-" "$ITEMS/control-association-seed1.jsonl" "$ITEMS/control-association-seed1-rungs12.jsonl"
+" "$ITEMS/$1" "$ITEMS/$2"
+}
+subset control-association-seed1.jsonl control-association-seed1-rungs12.jsonl "r['rung'] in (1, 2)"
+# One polarity only: with twins, neither the numbers nor the question's < / > alone predicts
+# the label (only their combination does), and training sat at ln 2 (see below).
+subset control-contrasts-seed1.jsonl control-contrasts-seed1-polarity1.jsonl \
+  "r['query']['polarity'] == 1"
 
-train() {  # name items labels extra-args...
+train() {  # name items labels extra-args... (FROM=model folder: start from it, not SmolLM2)
   local name=$1 items=$2 labels=$3
   shift 3
-  ladder finetune --model smollm2-135m-instruct --items "$ITEMS/$items" --labels "$labels" \
-    --out "$MODELS/$name" "$@"
+  ladder finetune --model "${FROM:-smollm2-135m-instruct}" --items "$ITEMS/$items" \
+    --labels "$labels" --out "$MODELS/$name" "$@"
   cp "$MODELS/$name/ladder_provenance.json" "$OUT/provenance/$name.json"
 }
 # Full fine-tuning at 3e-5 (1e-4 collapsed to p_yes = 0.5 within two epochs); 17-39 min each
 # on the 2-core CPU.
 train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
-train control-association control-contrasts-seed1.jsonl association \
-  --full --lr 3e-5 --epochs 5 --batch-size 4 --checkpoint-every 50 --seed 0
+# The association control in two stages. Trained on both twins of control-contrasts seed 1
+# from SmolLM2 (5 epochs planned), the loss sat at ln 2 for 3 epochs (mean per 25 steps
+# 0.707 ... 0.694 over steps 125-300) and the run was stopped; so stage 1 learns the
+# comparison of the two printed numbers on one polarity, stage 2 adds the twins.
+train control-association-stage1 control-contrasts-seed1-polarity1.jsonl association \
+  --full --lr 3e-5 --epochs 5 --batch-size 4 --checkpoint-every 25 --seed 0
+FROM="$MODELS/control-association-stage1" train control-association \
+  control-contrasts-seed1.jsonl association \
+  --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
 train control-truth control-association-seed1-rungs12.jsonl truth \
   --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
 
