@@ -57,8 +57,10 @@ train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
 # The association control in two stages. Trained on both twins of control-contrasts seed 1
 # from SmolLM2 (5 epochs planned), the loss sat at ln 2 for 3 epochs (mean per 25 steps
-# 0.707 ... 0.694 over steps 125-300) and the run was stopped; so stage 1 learns the
-# comparison of the two printed numbers on one polarity, stage 2 adds the twins.
+# 0.707 ... 0.694 over steps 125-300) and the run was stopped. Stage 1 (one polarity, where
+# the printed comparison alone gives the label) also ended at ln 2 (0.828 -> 0.694, 250
+# steps); stage 2 has not been run, and the committed control-association runs are still
+# the first attempt's (docs/finetune.md).
 train control-association-stage1 control-contrasts-seed1-polarity1.jsonl association \
   --full --lr 3e-5 --epochs 5 --batch-size 4 --checkpoint-every 25 --seed 0
 FROM="$MODELS/control-association-stage1" train control-association \
