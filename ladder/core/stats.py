@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 __all__ = [
     "ALPHA",
@@ -233,8 +234,6 @@ def mean_difference(
         >>> round(d["diff"], 3), round(d["lo"], 3), round(d["hi"], 3), round(d["p"], 4)
         (0.25, 0.054, 0.446, 0.0217)
     """
-    from scipy import stats as scipy_stats
-
     if not a or not b:
         return None
     va, vb = float(a["se"]) ** 2, float(b["se"]) ** 2
