@@ -444,8 +444,8 @@ def _v2_sentences(cells: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -
     return out
 
 
-def _interval_text(d: Mapping[str, Any], key: str = "diff") -> str:
-    return f"{num(d[key], 4)} [{num(d['lo'], 4)}, {num(d['hi'], 4)}]"
+def _interval_text(d: Mapping[str, Any]) -> str:
+    return f"{num(d['diff'], 4)} [{num(d['lo'], 4)}, {num(d['hi'], 4)}]"
 
 
 def _matched_sentences(cells: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> list[str]:
@@ -470,8 +470,10 @@ def _matched_sentences(cells: Sequence[Mapping[str, Any]], labels: Sequence[str]
             mpop = _real(m.get("te_pop"))
             if m.get("condition") != "var" or m.get("truth_rate") != 1 or not pop or not mpop:
                 continue
-            diff = stats.mean_difference(m.get("te_m_cell") or {}, dict(block))
-            if abs(mpop - pop) > 0.1 * pop or diff is None:
+            if abs(mpop - pop) > 0.1 * pop:
+                continue
+            diff = stats.mean_difference(m.get("te_m_cell") or {}, block)
+            if diff is None:
                 continue
             text += (
                 f". Against the TE-matched causal link `{mlab}` (TE_pop {num(mpop, 4)} against "
@@ -525,12 +527,8 @@ def _verbal_sentence(rows: Sequence[Mapping[str, Any]]) -> str | None:
     return "In words (95% item-bootstrap intervals): " + "; ".join(parts) + "."
 
 
-def _flow_lines(series: Path, ctx: ReportContext) -> list[str]:
+def _flow_lines(rows: Sequence[Mapping[str, Any]], ctx: ReportContext) -> list[str]:
     """One information-flow figure per condition (model and stand-in, one line per cell)."""
-    try:
-        rows = read_jsonl(series, error=ReportError)
-    except ReportError as exc:
-        return ["", f"> **Warning:** {exc}; no information-flow curve."]
     by_condition: dict[str, dict[str, list[list[float]]]] = {}
     pops: dict[str, dict[str, float]] = {}
     for r in rows:
@@ -571,18 +569,20 @@ def _v2_section(
     sentences = _v2_sentences(cells, data)
     sentences += _matched_sentences(cells, [_cell_label(c, i) for i, c in enumerate(cells)])
     series = path.parent / GRANGER_SERIES_FILE
+    rows: list[dict[str, Any]] | None = None
+    unreadable: list[str] = []
     if series.exists():
         try:
-            verbal = _verbal_sentence(read_jsonl(series, error=ReportError))
-        except ReportError:
-            verbal = None  # the flow figures say why the file is unreadable
-        if verbal:
-            sentences.append(verbal)
+            rows = read_jsonl(series, error=ReportError)
+        except ReportError as exc:
+            unreadable = ["", f"> **Warning:** {exc}; no information-flow curve."]
+    verbal = _verbal_sentence(rows) if rows is not None else None
+    if verbal:
+        sentences.append(verbal)
     lines = [*_v2_table(cells), "", *[f"- {sentence}" for sentence in sentences]]
     if ctx is not None:
         ctx.data["granger"] = {"cells": len(cells), "sentences": sentences, "version": 2}
-        if series.exists():
-            lines += _flow_lines(series, ctx)
+        lines += _flow_lines(rows, ctx) if rows is not None else unreadable
     return lines
 
 
