@@ -1,10 +1,13 @@
 """``families.contrasts``: the prompt also states the observational ``P(Y=1 | X=x)`` of the
-pair each difference question asks, so the rung-1 answer is two printed numbers compared.
+pair each difference question asks, so the rung-1 answer is two printed numbers compared
+(``true``), or their difference as one signed number, so it is the printed sign
+(``difference``).
 
 The printed numbers are held against pgmpy's variable elimination on the item's SCM (not
 the engine), the stored ``association_answer`` against the printed numbers read back from
 the prompt text, and the prompt-only solver of ``test_prompt_solver`` must still recover
-every label from the prompt (the extra numbers are consistent with the factorisation).
+every label from the prompt (the extra numbers are consistent with the factorisation; the
+solver does not read a difference).
 """
 
 from __future__ import annotations
@@ -37,12 +40,17 @@ cells:
   mediation: [correlation, ate, nde]
 """
 _CONTRAST = re.compile(r"P\((\w+)=1 \| (\w+)=([01])\) = ([0-9.]+)\.")
+_DIFFERENCE = re.compile(
+    r"P\((\w+)=1 \| (\w+)=1\) \u2212 P\(\1=1 \| \2=0\) = ([+\u2212])([0-9]\.[0-9]{2})\."
+)
+_NATURAL = re.compile(r"The probability that (.+?) is ([0-9.]+) (higher|lower) if (.+?) than if")
 
 
-@pytest.fixture(scope="module")
-def items(tmp_path_factory) -> list[dict]:
+@pytest.fixture(scope="module", params=["pair", "difference"])
+def items(request, tmp_path_factory) -> list[dict]:
     path = tmp_path_factory.mktemp("spec") / "s.yaml"
-    path.write_text(SPEC)
+    form = "true" if request.param == "pair" else request.param
+    path.write_text(SPEC.replace("contrasts: true", f"contrasts: {form}"))
     return list(generate_items(load_spec(path), 3, 120))
 
 
@@ -52,17 +60,45 @@ def _printed(item: dict) -> dict[tuple[str, str, int], float]:
     return {(y, x, int(b)): float(v) for y, x, b, v in _CONTRAST.findall(evidence)}
 
 
+def _printed_differences(item: dict) -> dict[tuple[str, str], float]:
+    """(outcome, treatment) → the printed P(outcome=1 | treatment=1) − P(outcome=1 | …=0)."""
+    evidence = item["prompt"].split("\n")[2]
+    return {
+        (y, x): (1 if sign == "+" else -1) * float(v)
+        for y, x, sign, v in _DIFFERENCE.findall(evidence)
+    }
+
+
+def _stated_contrast(item: dict, outcome: str, treatment: str) -> float:
+    """The printed contrast of the pair, whichever form the prompt states it in."""
+    differences = _printed_differences(item)
+    if differences:
+        return differences[(outcome, treatment)]
+    printed = _printed(item)
+    return printed[(outcome, treatment, 1)] - printed[(outcome, treatment, 0)]
+
+
 def test_each_difference_question_has_its_contrast_printed_and_true(items):
     checked = 0
     for item in items:
         q = item["query"]
         if q["type"] == "correlation" and q.get("given"):
             continue
-        printed = _printed(item)
         model = to_pgmpy(SCM.from_dict(item["scm"]))
-        for bit in (1, 0):
-            exact = pgmpy_probability(model, {q["outcome"]: 1}, {q["treatment"]: bit})
-            assert printed[(q["outcome"], q["treatment"], bit)] == pytest.approx(exact, abs=0.005)
+        exact = {
+            bit: pgmpy_probability(model, {q["outcome"]: 1}, {q["treatment"]: bit})
+            for bit in (1, 0)
+        }
+        differences = _printed_differences(item)
+        if differences:
+            stated = differences[(q["outcome"], q["treatment"])]
+            assert stated == pytest.approx(exact[1] - exact[0], abs=0.005)
+            assert not _printed(item).get((q["outcome"], q["treatment"], 1))  # not both forms
+        else:
+            printed = _printed(item)
+            for bit in (1, 0):
+                stated = printed[(q["outcome"], q["treatment"], bit)]
+                assert stated == pytest.approx(exact[bit], abs=0.005)
         checked += 1
     assert checked == len(items)
 
@@ -70,9 +106,7 @@ def test_each_difference_question_has_its_contrast_printed_and_true(items):
 def test_association_answer_is_the_printed_comparison(items):
     for item in items:
         q = item["query"]
-        printed = _printed(item)
-        pair = (q["outcome"], q["treatment"])
-        diff = printed[(*pair, 1)] - printed[(*pair, 0)]
+        diff = _stated_contrast(item, q["outcome"], q["treatment"])
         assert diff != 0
         want = "yes" if q.get("polarity", 1) * diff > 0 else "no"
         assert item["association_answer"] == want, item["id"]
@@ -96,13 +130,33 @@ def test_without_contrasts_nothing_is_added(tmp_path):
         assert (q["outcome"], q["treatment"], 1) not in _printed(item)
 
 
-def test_contrasts_must_be_a_bool(tmp_path: Path, monkeypatch, capsys):
+def test_a_difference_in_words_names_its_direction(tmp_path):
+    path = tmp_path / "s.yaml"
+    natural = SPEC.replace("contrasts: true", "contrasts: difference").replace(
+        "verbalizations: [symbolic]", "verbalizations: [commonsense]"
+    )
+    path.write_text(natural)
+    items = list(generate_items(load_spec(path), 5, 30))
+    for item in items:
+        q = item["query"]
+        model = to_pgmpy(SCM.from_dict(item["scm"]))
+        exact = pgmpy_probability(model, {q["outcome"]: 1}, {q["treatment"]: 1}) - (
+            pgmpy_probability(model, {q["outcome"]: 1}, {q["treatment"]: 0})
+        )
+        found = _NATURAL.findall(item["prompt"].split("\n")[2])
+        assert len(found) == 1, item["prompt"]
+        _, size, direction, _ = found[0]
+        assert float(size) == pytest.approx(abs(exact), abs=0.005)
+        assert direction == ("higher" if exact > 0 else "lower")
+
+
+def test_contrasts_must_be_a_bool_or_difference(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text(SPEC.replace("contrasts: true", "contrasts: often"))
     assert cli_main(["generate", "--spec", "bad.yaml", "--out", "o.jsonl"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
         "ladder generate: error: bad.yaml: field 'families.contrasts': "
-        "'often' must be true or false"
+        "'often'; allowed: true, false, difference"
     )
     assert not (tmp_path / "o.jsonl").exists()

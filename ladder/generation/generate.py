@@ -39,6 +39,7 @@ from ladder.generation.prompt_check import table_agrees
 from ladder.generation.specs import PAIR_KEY, TaskSpec
 from ladder.generation.verbalize import (
     Sample,
+    Stated,
     StatedProbability,
     draw_sample,
     render_prompt,
@@ -400,13 +401,14 @@ class _Question:
     draws: tuple[tuple[Query, float], ...]
 
 
-def _states_answer(
-    kind: QueryType, value: float, stated: Sequence[StatedProbability] | None
-) -> bool:
-    """Whether a probability question's answer is one of the stated numbers (as printed)."""
+def _states_answer(kind: QueryType, value: float, stated: Sequence[Stated] | None) -> bool:
+    """Whether a probability question's answer is one of the stated probabilities (as
+    printed; a stated difference is not a probability, so it gives nothing away)."""
     if kind.rule != "probability" or stated is None:
         return False
-    return any(f"{p.value:.2f}" == f"{value:.2f}" for p in stated)
+    return any(
+        f"{p.value:.2f}" == f"{value:.2f}" for p in stated if isinstance(p, StatedProbability)
+    )
 
 
 def _ask_indicator(
@@ -433,7 +435,7 @@ def _ask(
     kind: QueryType,
     graph: CausalGraph,
     scm: SCM,
-    stated: Sequence[StatedProbability] | None,
+    stated: Sequence[Stated] | None,
     rng: random.Random,
 ) -> _Question | None:
     """One question of ``kind`` on the SCM, clear of the margin, or None to leave it out."""
@@ -469,7 +471,7 @@ class _Family:
 
     graph: CausalGraph
     scm: SCM
-    stated: list[StatedProbability] | None
+    stated: list[Stated] | None
     sample: Sample | None
     questions: list[_Question]
     kinds: tuple[QueryType, ...] = ()
@@ -512,7 +514,7 @@ def _ask_all(
         return None
     fam = dataclasses.replace(fam, questions=questions)
     if spec.families is not None and spec.families.contrasts and fam.stated is not None:
-        return _with_contrasts(fam)
+        return _with_contrasts(fam, spec.families.contrasts)
     return fam
 
 
@@ -531,12 +533,13 @@ def _contrast_pairs(questions: Sequence[_Question]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _with_contrasts(fam: _Family) -> _Family | None:
-    """The family with its pairs' observational contrasts added to the stated numbers (see
-    :func:`stated_contrasts`), or None to draw again. A probability question whose answer
-    is now printed would give itself away: it is dropped."""
+def _with_contrasts(fam: _Family, form: str) -> _Family | None:
+    """The family with its pairs' observational contrasts added to the stated numbers, as
+    ``form`` (``pair`` or ``difference``, see :func:`stated_contrasts`), or None to draw
+    again. A probability question whose answer is now printed would give itself away: it
+    is dropped."""
     assert fam.stated is not None
-    added = stated_contrasts(fam.scm, _contrast_pairs(fam.questions), fam.stated)
+    added = stated_contrasts(fam.scm, _contrast_pairs(fam.questions), fam.stated, form)
     if added is None:
         return None
     stated = [*fam.stated, *added]

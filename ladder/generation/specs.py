@@ -24,7 +24,8 @@ SCM per family, asked every query type of its cell that is defined on the drawn 
       verbalizations: one      # or all: the same SCM and numbers in every verbalization
       discordant: {ate: 0.4}   # target share of discordant items per query type (or none)
       candidates: 24           # SCMs drawn per family to choose the one that serves them
-      contrasts: false         # also state P(Y=1 | X=1) and P(Y=1 | X=0) for each X → Y asked
+      contrasts: false         # true: also state P(Y=1 | X=1) and P(Y=1 | X=0) for each X → Y
+                               # asked; difference: state P(Y=1 | X=1) − P(Y=1 | X=0) instead
 
 Every (family, query) pair must be defined (:func:`ladder.engine.query_types.supports`); any
 unknown field, family, query type, verbalization or evidence mode is a
@@ -142,8 +143,10 @@ class Families:
     ``candidates``: the most SCMs drawn per family to pick the one that serves the targets.
     ``contrasts``: ``probabilities`` mode also states the observational ``P(Y=1 | X=1)``
     and ``P(Y=1 | X=0)`` of each treatment–outcome pair the family's difference questions
-    ask, so that the rung-1 answer is a comparison of two printed numbers (the association
-    control of ``tasks/control_association.yaml`` is trained on that).
+    ask (``"pair"``, spec value ``true``), so that the rung-1 answer is a comparison of two
+    printed numbers, or their difference as one signed number (``"difference"``), so that
+    it is the printed sign; None (``false``) states neither. The association controls of
+    ``tasks/control_contrasts.yaml`` and ``tasks/control_difference.yaml`` train on them.
     """
 
     questions: tuple[str, ...] | None = None
@@ -152,7 +155,7 @@ class Families:
     discordant: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_DISCORDANT))
     required: bool = False
     candidates: int = DEFAULT_CANDIDATES
-    contrasts: bool = False
+    contrasts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -449,12 +452,22 @@ def _families(source: str, value: Any, asked: set[str]) -> Families:
     candidates = _number(
         source, "families.candidates", value.get("candidates", DEFAULT_CANDIDATES), int, 1, 1000
     )
-    contrasts = value.get("contrasts", False)
-    if not isinstance(contrasts, bool):
-        raise _fail(source, "families.contrasts", f"{contrasts!r} must be true or false")
+    contrasts = _contrast_form(source, value.get("contrasts", False))
     return Families(
         questions, twins, verbalizations == "all", dict(targets), required, candidates, contrasts
     )
+
+
+def _contrast_form(source: str, value: Any) -> str | None:
+    """``families.contrasts`` → the form stated: None (``false``), ``pair`` (``true``) or
+    ``difference``."""
+    if value is False:
+        return None
+    if value is True:
+        return "pair"
+    if value == "difference":
+        return "difference"
+    raise _fail(source, "families.contrasts", f"{value!r}; allowed: true, false, difference")
 
 
 def parse_spec(data: Any, source: str = "<spec>") -> TaskSpec:

@@ -36,6 +36,7 @@ __all__ = [
     "EVIDENCE_MODES",
     "MONOTONE_SENTENCE",
     "Sample",
+    "StatedDifference",
     "StatedProbability",
     "describe_graph",
     "draw_sample",
@@ -122,6 +123,21 @@ class StatedProbability:
     value: float
 
 
+@dataclass(frozen=True)
+class StatedDifference:
+    """One observational contrast a prompt states as a single signed number:
+    ``P(outcome=1 | treatment=1) − P(outcome=1 | treatment=0)``."""
+
+    outcome: str
+    treatment: str
+    value: float
+
+
+#: What a ``probabilities``-mode prompt states: probabilities, and (``families.contrasts:
+#: difference``) signed contrasts.
+Stated = StatedProbability | StatedDifference
+
+
 def _conditioning_set(graph: CausalGraph, node: str) -> list[str]:
     parents = graph.parents(node)
     if any(p in graph.hidden for p in parents):
@@ -155,22 +171,29 @@ def stated_probabilities(scm: SCM, graph: CausalGraph) -> list[StatedProbability
 
 
 def stated_contrasts(
-    scm: SCM, pairs: Sequence[tuple[str, str]], stated: Sequence[StatedProbability] = ()
-) -> list[StatedProbability] | None:
-    """``P(Y=1 | X=1)`` and ``P(Y=1 | X=0)`` for each ``(X, Y)`` of ``pairs``, those not in
-    ``stated`` already: the observational contrast that a spec's ``families.contrasts``
-    adds to the evidence. None when a pair's contrast cannot be read from the printed
-    numbers (they tie at two decimals or their order differs from the exact one), or a
-    condition has probability 0.
+    scm: SCM,
+    pairs: Sequence[tuple[str, str]],
+    stated: Sequence[Stated] = (),
+    form: str = "pair",
+) -> list[Stated] | None:
+    """The observational contrast of each ``(X, Y)`` of ``pairs`` that a spec's
+    ``families.contrasts`` adds to the evidence: ``form="pair"`` states ``P(Y=1 | X=1)`` and
+    ``P(Y=1 | X=0)`` (those not in ``stated`` already), ``form="difference"`` their
+    difference as one signed number. None when a contrast's direction cannot be read from
+    what is printed (two decimals: the pair ties or prints in the opposite order to the
+    exact values, or the difference prints as zero), or a condition has probability 0.
 
     >>> scm = SCM.from_dict({"variables": [
     ...     {"name": "X", "parents": [], "cpt": [0.5]},
     ...     {"name": "Y", "parents": ["X"], "cpt": [0.2, 0.7]}]})
     >>> [f"{p.target} {p.condition} {p.value:.2f}" for p in stated_contrasts(scm, [("X", "Y")])]
     ["Y (('X', 1),) 0.70", "Y (('X', 0),) 0.20"]
+    >>> [(d.outcome, d.treatment, round(d.value, 2))
+    ...  for d in stated_contrasts(scm, [("X", "Y")], form="difference")]
+    [('Y', 'X', 0.5)]
     """
-    shown = {(p.target, p.condition) for p in stated}
-    out: list[StatedProbability] = []
+    shown = {(p.target, p.condition) for p in stated if isinstance(p, StatedProbability)}
+    out: list[Stated] = []
     for treatment, outcome in pairs:
         values = {}
         for bit in (1, 0):
@@ -178,6 +201,12 @@ def stated_contrasts(
                 values[bit] = inference.marginal(scm, outcome, {treatment: bit})
             except ValueError:
                 return None
+        if form == "difference":
+            difference = values[1] - values[0]
+            if float(f"{difference:.2f}") == 0:
+                return None
+            out.append(StatedDifference(outcome, treatment, difference))
+            continue
         printed = {bit: float(f"{v:.2f}") for bit, v in values.items()}
         if printed[1] == printed[0] or (printed[1] > printed[0]) != (values[1] > values[0]):
             return None
@@ -189,7 +218,9 @@ def stated_contrasts(
     return out
 
 
-def _format_probability(p: StatedProbability, names: Mapping[str, VarText], symbolic: bool) -> str:
+def _format_stated(p: Stated, names: Mapping[str, VarText], symbolic: bool) -> str:
+    if isinstance(p, StatedDifference):
+        return _format_difference(p, names, symbolic)
     if symbolic:
         cond = f" | {_formal(dict(p.condition))}" if p.condition else ""
         return f"P({p.target}=1{cond}) = {p.value:.2f}."
@@ -198,6 +229,22 @@ def _format_probability(p: StatedProbability, names: Mapping[str, VarText], symb
         return f"The overall probability that {clause} is {p.value:.2f}."
     return (
         f"If {_clauses(names, dict(p.condition))}, the probability that {clause} is {p.value:.2f}."
+    )
+
+
+def _format_difference(d: StatedDifference, names: Mapping[str, VarText], symbolic: bool) -> str:
+    # A true minus sign (U+2212), so the symbolic sign never reads as the ASCII hyphen of
+    # other notation (E[Y_{X=1} - Y_{X=0}]).
+    if symbolic:
+        sign = "+" if d.value > 0 else "\u2212"
+        return (
+            f"P({d.outcome}=1 | {d.treatment}=1) \u2212 P({d.outcome}=1 | {d.treatment}=0) = "
+            f"{sign}{abs(d.value):.2f}."
+        )
+    direction = "higher" if d.value > 0 else "lower"
+    return (
+        f"The probability that {names[d.outcome].true} is {abs(d.value):.2f} {direction} "
+        f"if {names[d.treatment].clause(1)} than if {names[d.treatment].clause(0)}."
     )
 
 
@@ -362,7 +409,7 @@ def render_prompt(
     evidence: str,
     rng: random.Random,
     sample_size: int = 1000,
-    stated: Sequence[StatedProbability] | None = None,
+    stated: Sequence[Stated] | None = None,
     sample: Sample | None = None,
 ) -> str:
     """The full prompt text of one item.
@@ -375,7 +422,7 @@ def render_prompt(
     if evidence == "probabilities":
         if stated is None:
             stated = stated_probabilities(scm, graph)
-        parts.append(" ".join(_format_probability(p, names, symbolic) for p in stated))
+        parts.append(" ".join(_format_stated(p, names, symbolic) for p in stated))
         sample = None
     elif evidence == "samples":
         if sample is None:
