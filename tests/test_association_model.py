@@ -202,3 +202,27 @@ def test_twin_blind_answers_are_not_estimable_not_a_zero_width_interval() -> Non
     # The association oracle also has a zero error, but fits exactly: [1, 1] is exact there.
     exact = association_following([r | {"prediction": r["association_answer"]} for r in rows])
     assert (exact["weight"], exact["verdict"]) == (pytest.approx(1.0), FOLLOWS)
+
+
+def test_an_exact_fit_with_zero_weight_is_no_evidence_not_noise() -> None:
+    """Answers that the query type alone explains ("yes" on ett, "no" on ate) fit exactly
+    with w = 0: the raw estimate and its interval are ±1e-16 rounding noise, whose sign once
+    made the verdict "follows association" at [0.000, 0.000]."""
+    rows = []
+    for f in range(30):
+        for qt in ("ate", "ett"):
+            for pol, truth in ((1, "yes"), (-1, "no")):
+                discordant = (f + (qt == "ett")) % 3 == 0
+                assoc = {"yes": "no", "no": "yes"}[truth] if discordant else truth
+                answer = "yes" if qt == "ett" else "no"
+                rows.append(_row(truth, assoc, answer, str(f), polarity=pol) | {"query_type": qt})
+    r = association_following(rows)
+    assert (r["weight"], r["low"], r["high"], r["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert r["verdict"] == "no evidence of following association"
+    # The same design answered by the association oracle: exact, w = 1, follows.
+    oracle = association_following([r | {"prediction": r["association_answer"]} for r in rows])
+    assert (oracle["weight"], oracle["low"], oracle["verdict"]) == (
+        pytest.approx(1.0),
+        pytest.approx(1.0),
+        FOLLOWS,
+    )

@@ -157,6 +157,21 @@ def _cancelled(fit: Any, j: int) -> bool:
     return (not math.isfinite(se) or se < 1e-7) and float(fit.ssr) > 1e-9
 
 
+#: Coefficients of an exact fit are exact up to rounding: below this they are zero.
+EXACT_TOLERANCE = 1e-9
+
+
+def _exact_weight(fit: Any, j: int) -> float | None:
+    """The weight of an exact fit (zero residual), rounding noise removed; None otherwise.
+    A model whose answers the adjustment cells alone explain (say, "yes" on every ett
+    question) fits exactly with ``w`` = 0, and the raw estimate and its interval are then
+    ±1e-16 noise whose sign must not decide the verdict."""
+    if float(fit.ssr) > EXACT_TOLERANCE:
+        return None
+    weight = float(fit.params[j])
+    return 0.0 if abs(weight) < EXACT_TOLERANCE else weight
+
+
 def _fit(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> Any:
     import statsmodels.api as sm
 
@@ -207,6 +222,10 @@ def association_following(
     j = kept.index(names.index("association"))
     if _cancelled(fit, j):
         return {**out, **none, "verdict": f"not estimable: {CANCELLED}"}
+    if (exact := _exact_weight(fit, j)) is not None:
+        # An exact fit has no sampling error: the weight is what it is, its p-value 0 or 1.
+        out |= {"weight": exact, "low": exact, "high": exact, "p_value": float(exact == 0)}
+        return {**out, "truth_weight": float(fit.params[1]), "verdict": _verdict(exact, exact)}
     low, high = (float(v) for v in fit.conf_int(alpha=1.0 - level)[j])
     out |= {"weight": float(fit.params[j]), "low": low, "high": high}
     out |= {"p_value": float(fit.pvalues[j]), "truth_weight": float(fit.params[1])}
