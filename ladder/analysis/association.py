@@ -35,7 +35,14 @@ import numpy as np
 from ladder.analysis.measures import cluster_codes
 from ladder.core.records import ANSWER, ASSOCIATION_ANSWER, FAMILY_ID, QUERY_TYPE, YES
 
-__all__ = ["ADJUST", "FOLLOWS", "P_CLIP", "association_following", "polarity"]
+__all__ = [
+    "ADJUST",
+    "FOLLOWS",
+    "MIN_DISCORDANT_CLUSTERS",
+    "P_CLIP",
+    "association_following",
+    "polarity",
+]
 
 #: The fields whose cells the model is adjusted for (dummies, first level as reference).
 ADJUST = (QUERY_TYPE, "verbalization", "polarity")
@@ -119,13 +126,30 @@ def _usable(
     return rows, y, dropped
 
 
-def _why_not(x: np.ndarray, names: list[str], kept: list[int], n_clusters: int) -> str | None:
+#: The fewest clusters (families) holding a discordant item for a weight to be estimated.
+#: Only discordant items separate w from the truth's weight; with a handful of them each has
+#: leverage near 1, its residual near 0, and the clustered error collapses (a random
+#: baseline with 2 discordant items, both answered yes, read as "follows association" at
+#: p < 0.001).
+MIN_DISCORDANT_CLUSTERS = 10
+
+
+def _why_not(
+    x: np.ndarray, names: list[str], kept: list[int], codes: np.ndarray, n_clusters: int
+) -> str | None:
     if x.shape[0] == 0:
         return "no item with both an association answer and a readable answer"
     if n_clusters < 2:
         return f"{n_clusters} cluster(s); clustered errors need at least 2"
     if names.index("association") not in kept or names.index("truth") not in kept:
         return "truth and association answers do not vary apart (no discordant item, or constant)"
+    discordant = x[:, names.index("truth")] != x[:, names.index("association")]
+    holding = len(np.unique(codes[discordant]))
+    if holding < MIN_DISCORDANT_CLUSTERS:
+        return (
+            f"{int(discordant.sum())} discordant item(s) in {holding} cluster(s); the weight "
+            f"needs discordant items in at least {MIN_DISCORDANT_CLUSTERS}"
+        )
     if x.shape[0] <= len(kept):
         return f"{x.shape[0]} items for {len(kept)} coefficients"
     return None
@@ -216,7 +240,7 @@ def association_following(
     out: dict[str, Any] = {"outcome": outcome, "n": len(rows), "n_clusters": n_clusters}
     out |= {"dropped": dropped, "adjusted_for": [names[j] for j in kept[3:]]}
     none = dict.fromkeys(("weight", "low", "high", "p_value", "truth_weight"))
-    if reason := _why_not(x, names, kept, n_clusters):
+    if reason := _why_not(x, names, kept, np.asarray(codes), n_clusters):
         return {**out, **none, "verdict": f"not estimable: {reason}"}
     fit = _fit(np.asarray(y), x[:, kept], codes)
     j = kept.index(names.index("association"))
