@@ -4,11 +4,13 @@
 # they were trained on, on fresh seeds of the same specs, and on the committed core subset.
 #   control-contamination  truth labels of control-small seed 11 (200 items), scored on
 #                          those very items and on seed 12: the fresh-items guard at work
-#   control-association    association labels of control-contrasts seed 1 (400 items, the
-#                          observational contrast printed): should track the association
-#                          answer on fresh seed 2 (a first attempt on control-association
-#                          seed 1, where that answer is a sum over Z, did not learn; its
-#                          provenance is provenance/control-association-attempt1.json)
+#   control-association    association labels of the 200 polarity +1 items of
+#                          control-difference seed 1 (the observational contrast printed as
+#                          one signed number): should track the association answer on the
+#                          polarity +1 items of fresh seed 2. Earlier attempts did not learn
+#                          (provenance/control-association-attempt1.json: the answer a sum
+#                          over Z; control-association-stage1.json: two printed numbers to
+#                          compare; both polarities: see below and docs/finetune.md)
 #   control-truth          truth labels of the rung 1-2 items of control-association seed 1
 #                          (268 items): in distribution on seed 2 rungs 1-2, out of it on
 #                          seed 2 rung 3 and on core600
@@ -30,6 +32,8 @@ gen tasks/control_association.yaml 1 400 control-association-seed1.jsonl
 gen tasks/control_association.yaml 2 400 control-association-seed2.jsonl
 gen tasks/control_contrasts.yaml 1 400 control-contrasts-seed1.jsonl
 gen tasks/control_contrasts.yaml 2 400 control-contrasts-seed2.jsonl
+gen tasks/control_difference.yaml 1 400 control-difference-seed1.jsonl
+gen tasks/control_difference.yaml 2 400 control-difference-seed2.jsonl
 subset() {  # source-file target-file python-condition-on-r
   [ -f "$ITEMS/$2" ] || python3 -c "
 import json, sys
@@ -39,33 +43,36 @@ open(sys.argv[2], 'w').write(keep)
 " "$ITEMS/$1" "$ITEMS/$2"
 }
 subset control-association-seed1.jsonl control-association-seed1-rungs12.jsonl "r['rung'] in (1, 2)"
-# One polarity only: with twins, neither the numbers nor the question's < / > alone predicts
-# the label (only their combination does), and training sat at ln 2 (see below).
+# One polarity only: with twins, neither the printed contrast nor the question's < / > alone
+# predicts the label (only their combination does). The control-contrasts subset is the
+# training file of a stage that did not learn (kept for its provenance, see below).
 subset control-contrasts-seed1.jsonl control-contrasts-seed1-polarity1.jsonl \
   "r['query']['polarity'] == 1"
+subset control-difference-seed1.jsonl control-difference-seed1-polarity1.jsonl \
+  "r['query']['polarity'] == 1"
+subset control-difference-seed2.jsonl control-difference-seed2-polarity1.jsonl \
+  "r['query']['polarity'] == 1"
 
-train() {  # name items labels extra-args... (FROM=model folder: start from it, not SmolLM2)
+train() {  # name items labels extra-args...
   local name=$1 items=$2 labels=$3
   shift 3
-  ladder finetune --model "${FROM:-smollm2-135m-instruct}" --items "$ITEMS/$items" \
+  ladder finetune --model smollm2-135m-instruct --items "$ITEMS/$items" \
     --labels "$labels" --out "$MODELS/$name" "$@"
   cp "$MODELS/$name/ladder_provenance.json" "$OUT/provenance/$name.json"
 }
-# Full fine-tuning at 3e-5 (1e-4 collapsed to p_yes = 0.5 within two epochs); 17-39 min each
-# on the 2-core CPU.
+# The contamination and truth controls: full fine-tuning at 3e-5 (1e-4 collapsed to
+# p_yes = 0.5 within two epochs); 17-30 min each on the 2-core CPU.
 train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
-# The association control in two stages. Trained on both twins of control-contrasts seed 1
-# from SmolLM2 (5 epochs planned), the loss sat at ln 2 for 3 epochs (mean per 25 steps
-# 0.707 ... 0.694 over steps 125-300) and the run was stopped. Stage 1 (one polarity, where
-# the printed comparison alone gives the label) also ended at ln 2 (0.828 -> 0.694, 250
-# steps); stage 2 has not been run, and the committed control-association runs are still
-# the first attempt's (docs/finetune.md).
-train control-association-stage1 control-contrasts-seed1-polarity1.jsonl association \
-  --full --lr 3e-5 --epochs 5 --batch-size 4 --checkpoint-every 25 --seed 0
-FROM="$MODELS/control-association-stage1" train control-association \
-  control-contrasts-seed1.jsonl association \
-  --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
+# The association control: LoRA at 5e-4, one epoch (50 steps) on one polarity, where the
+# printed sign alone gives the label. A second stage on both twins of seed 1 (LoRA 5e-4, 2
+# epochs planned, from this model) sat at ln 2 for 109 steps and was stopped: the label is
+# then the sign combined with the question's < or >. Earlier attempts, all full fine-tuning
+# at 3e-5, sat at ln 2 and are not rerun here: association labels of control-association
+# seed 1 (3 epochs), of control-contrasts seed 1 (both twins, stopped at 298 of 500 steps)
+# and of its polarity +1 subset (250 steps; provenance control-association-stage1.json).
+train control-association control-difference-seed1-polarity1.jsonl association \
+  --lora --lr 5e-4 --epochs 1 --batch-size 4 --checkpoint-every 25 --seed 0
 train control-truth control-association-seed1-rungs12.jsonl truth \
   --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
 
@@ -84,7 +91,7 @@ score() {  # suite-dir items-file model (a name, or a model folder named after t
 CONTROLS=("$MODELS/control-contamination" "$MODELS/control-association" "$MODELS/control-truth")
 BASE=(truth-oracle association-oracle always-yes random smollm2-135m-instruct)
 for suite in control-small-seed11 control-small-seed12 control-association-seed2 \
-  control-contrasts-seed2; do
+  control-difference-seed2-polarity1; do
   for model in "${BASE[@]}" "${CONTROLS[@]}"; do
     score "$OUT/$suite" "$ITEMS/$suite.jsonl" "$model"
   done
