@@ -11,9 +11,12 @@
 #                          (provenance/control-association-attempt1.json: the answer a sum
 #                          over Z; control-association-stage1.json: two printed numbers to
 #                          compare; both polarities: see below and docs/finetune.md)
-#   control-truth          truth labels of the rung 1-2 items of control-association seed 1
-#                          (268 items): in distribution on seed 2 rungs 1-2, out of it on
-#                          seed 2 rung 3 and on core600
+#   control-truth          truth labels of the rung 1-2 polarity +1 items of control-difference
+#                          seed 1 (134 items): in distribution on those of seed 2, out of it
+#                          on seed 2 rung 3 (ett) and on the other item sets. Two attempts on
+#                          the rung 1-2 items of control-association seed 1, where the truth
+#                          needs sums over Z, did not learn (provenance/control-truth-attempt1
+#                          and control-truth-lora.json)
 # Training is resumable (rerun the script after an interruption). The trained model folders
 # (reports/controls/models/, 540 MB each) are not committed; their provenance files are.
 # Usage: bash reports/make_controls.sh   (after reports/make.sh, whose core600 items it uses)
@@ -42,6 +45,7 @@ keep = ''.join(json.dumps(r, separators=(',', ':')) + '\n' for r in rows if $3)
 open(sys.argv[2], 'w').write(keep)
 " "$ITEMS/$1" "$ITEMS/$2"
 }
+# The training file of the truth control's two earlier attempts (kept for their provenance).
 subset control-association-seed1.jsonl control-association-seed1-rungs12.jsonl "r['rung'] in (1, 2)"
 # One polarity only: with twins, neither the printed contrast nor the question's < / > alone
 # predicts the label (only their combination does). The control-contrasts subset is the
@@ -52,6 +56,8 @@ subset control-difference-seed1.jsonl control-difference-seed1-polarity1.jsonl \
   "r['query']['polarity'] == 1"
 subset control-difference-seed2.jsonl control-difference-seed2-polarity1.jsonl \
   "r['query']['polarity'] == 1"
+subset control-difference-seed1.jsonl control-difference-seed1-rungs12-polarity1.jsonl \
+  "r['rung'] in (1, 2) and r['query']['polarity'] == 1"
 
 train() {  # name items labels extra-args...
   local name=$1 items=$2 labels=$3
@@ -60,8 +66,8 @@ train() {  # name items labels extra-args...
     --labels "$labels" --out "$MODELS/$name" "$@"
   cp "$MODELS/$name/ladder_provenance.json" "$OUT/provenance/$name.json"
 }
-# The contamination and truth controls: full fine-tuning at 3e-5 (1e-4 collapsed to
-# p_yes = 0.5 within two epochs); 17-30 min each on the 2-core CPU.
+# The contamination control: full fine-tuning at 3e-5 (1e-4 collapsed to p_yes = 0.5 within
+# two epochs); 30 min on the 2-core CPU.
 train control-contamination control-small-seed11.jsonl truth \
   --full --lr 3e-5 --epochs 8 --batch-size 4 --checkpoint-every 50 --seed 0
 # The association control: LoRA at 5e-4, one epoch (50 steps) on one polarity, where the
@@ -73,8 +79,10 @@ train control-contamination control-small-seed11.jsonl truth \
 # and of its polarity +1 subset (250 steps; provenance control-association-stage1.json).
 train control-association control-difference-seed1-polarity1.jsonl association \
   --lora --lr 5e-4 --epochs 1 --batch-size 4 --checkpoint-every 25 --seed 0
-train control-truth control-association-seed1-rungs12.jsonl truth \
-  --full --lr 3e-5 --epochs 3 --batch-size 4 --checkpoint-every 50 --seed 0
+# The truth control: LoRA at 5e-4, 3 epochs (8 min). On control-association seed 1 rungs 1-2
+# neither full fine-tuning at 3e-5 nor LoRA at 5e-4 (3 epochs each) left ln 2.
+train control-truth control-difference-seed1-rungs12-polarity1.jsonl truth \
+  --lora --lr 5e-4 --epochs 3 --batch-size 4 --checkpoint-every 25 --seed 0
 
 score() {  # suite-dir items-file model (a name, or a model folder named after the model)
   local dir
