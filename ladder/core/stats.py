@@ -223,8 +223,7 @@ def mean_difference(
     ``ladder.granger.compare.mean_interval`` blocks (``mean``, ``se``, ``n``): the
     estimate, its t interval on the Welch–Satterthwaite degrees of freedom and the
     two-sided p (what ``scipy.stats.ttest_ind(..., equal_var=False)`` gives on the raw
-    values). ``None`` when
-    either block is missing or both standard errors are 0.
+    values). ``None`` when either block is missing or both standard errors are 0.
 
     Example (the blocks of ``ladder.granger.compare.mean_interval`` over [0.3, 0.4, 0.5,
     0.6] and [0.1, 0.2, 0.2, 0.3]):
